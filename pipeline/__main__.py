@@ -1,0 +1,5 @@
+import sys
+
+from kazcorpus.pipeline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,360 @@
+"""The Apache Beam graph: inputs -> records -> per-document stages -> dedup -> shards, and the run driver.
+
+Shape of the graph (every transform labelled):
+
+    ListInputs -> SpreadFiles (Reshuffle) -> PlanUnits (byte ranges, input sha256)
+      -> SpreadUnits (Reshuffle) -> ProcessUnits (read + extract + per-document stages, checkpointed)
+      -> ExactDedup -> NearDedup -> WriteShards (GroupByKey per input range) -> WriteIndex
+      -> Summary (one small JSON the driver turns into manifest.json and README.md)
+
+Reading and the per-document stages are fused in `ProcessUnit` on purpose: its output is
+checkpointed per unit under `OUT/_work/<run_id>/`, so a killed run restarted with the same recipe
+skips every unit already done (extraction is almost all of the cost).  Work spreads across workers by
+unit, and large archives are split into byte ranges at record boundaries by `PlanUnits`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+import xxhash
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from kazcorpus.pipeline import fs, shards
+from kazcorpus.pipeline.operators import run_operators
+from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table, to_table
+from kazcorpus.pipeline.recipe import Recipe
+from kazcorpus.sources import WorkUnit, plan_units, read_unit
+
+log = logging.getLogger(__name__)
+
+UNIT_TARGET_BYTES = 64 * 1024 * 1024
+MAX_ERROR_SAMPLES = 1000
+
+
+@dataclass
+class RunContext:
+    """What every worker needs to know about the run; small and picklable."""
+
+    recipe: Recipe
+    run_id: str
+    out_dir: str
+
+    @property
+    def work_dir(self) -> str:
+        return fs.join(self.out_dir, shards.WORK_DIR, self.run_id)
+
+
+# --------------------------------------------------------------------------- planning
+def plan_file(entry: dict[str, Any], ctx: RunContext):
+    """One input file -> its work units, plus (tagged) its size and sha256 for the manifest."""
+    path = entry["path"]
+    try:
+        size, digest = fs.sha256_file(path)
+    except OSError as exc:
+        yield beam.pvalue.TaggedOutput("errors", ReadError(path, "missing_file", str(exc)))
+        yield beam.pvalue.TaggedOutput("inputs", {"path": path, "bytes": None, "sha256": None,
+                                                   "source": entry["source"], "kind": entry["kind"]})
+        return
+    yield beam.pvalue.TaggedOutput(
+        "inputs", {"path": path, "bytes": size, "sha256": digest, "source": entry["source"],
+                   "kind": entry["kind"]}
+    )
+    try:
+        ranges = plan_units(path, entry["kind"], target_bytes=UNIT_TARGET_BYTES)
+    except Exception as exc:  # noqa: BLE001 - planning failure: read the file whole instead
+        log.warning("could not split %s (%s); reading it whole", path, exc)
+        ranges = [(0, None)]
+    for start, end in ranges:
+        yield WorkUnit(entry["input_index"], path, entry["source"], entry["kind"], start, end,
+                       entry.get("options", {}))
+
+
+# --------------------------------------------------------------------------- per-document work
+class _Progress:
+    """Per-process progress counters, logged every few seconds while a run goes on."""
+
+    lock = threading.Lock()
+    read = 0
+    kept = 0
+    last = 0.0
+
+    @classmethod
+    def tick(cls, kept: bool) -> None:
+        with cls.lock:
+            cls.read += 1
+            cls.kept += int(kept)
+            now = time.monotonic()
+            if now - cls.last > 10:
+                cls.last = now
+                log.info("progress (pid %d): %d documents read, %d kept by per-document stages",
+                         os.getpid(), cls.read, cls.kept)
+
+
+class ProcessUnit(beam.DoFn):
+    """Read one unit and run every per-document stage on its records, checkpointing the result."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self.ops = None
+
+    def setup(self):
+        from kazcorpus.pipeline.stages import build_operators
+
+        self.ops = build_operators(self.ctx.recipe)
+        for op in self.ops:
+            op.setup()
+
+    def _checkpoint_paths(self, unit: WorkUnit) -> tuple[str, str]:
+        base = fs.join(self.ctx.work_dir, "units", unit.key)
+        return base + ".parquet", base + ".errors.json"
+
+    def process(self, unit: WorkUnit):
+        ckpt, errs_path = self._checkpoint_paths(unit)
+        if self.ctx.recipe.resume and fs.exists(ckpt) and fs.exists(errs_path):
+            # Done by an earlier, interrupted run with the same run id (same recipe and inputs).
+            for err in json.loads(fs.read_bytes(errs_path)):
+                yield beam.pvalue.TaggedOutput("errors", ReadError(**err))
+            with fs.open_read(ckpt) as f:
+                for d in from_table(pq.read_table(f)):
+                    yield d
+            return
+        docs: list[Doc] = []
+        errors: list[ReadError] = []
+        for item in read_unit(unit):
+            if isinstance(item, ReadError):
+                errors.append(item)
+                yield beam.pvalue.TaggedOutput("errors", item)
+                continue
+            item.provenance.run_id = self.ctx.run_id
+            run_operators(item, self.ops)
+            item.raw = None
+            _Progress.tick(not item.rejected)
+            docs.append(item)
+            yield item
+        # Errors first, the Parquet checkpoint last: its presence marks the unit complete.
+        fs.write_bytes(errs_path, json.dumps([e.__dict__ if hasattr(e, "__dict__") else _err_dict(e)
+                                              for e in errors]).encode())
+        table = to_table(docs, rejected=True) if docs else REJECTED_SCHEMA.empty_table()
+        fs.atomic_write(ckpt, lambda f: pq.write_table(table, f, compression="zstd"))
+
+
+def _err_dict(e: ReadError) -> dict[str, Any]:
+    return {"uri": e.uri, "reason": e.reason, "detail": e.detail, "offset": e.offset}
+
+
+# --------------------------------------------------------------------------- dedup
+class ExactDedup(beam.PTransform):
+    """Keep one document per hash of normalised text; the others are rejected `exact_duplicate`."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def expand(self, docs):
+        from kazcorpus.pipeline.dedup import exact_key
+
+        return (
+            docs
+            | "KeyByTextHash" >> beam.Map(lambda d: (exact_key(d), d))
+            | "GroupByTextHash" >> beam.GroupByKey()
+            | "KeepFirst" >> beam.FlatMap(_keep_first, stage="exact_dedup", reason="exact_duplicate")
+        )
+
+
+def _keep_first(kv, *, stage: str, reason: str):
+    from kazcorpus.pipeline.dedup import representative_order
+
+    _, group = kv
+    group = sorted(group, key=representative_order)
+    rep = group[0]
+    yield rep
+    for d in group[1:]:
+        d.annotations[stage] = {"duplicate_of": rep.id}
+        yield d.drop(stage, reason)
+
+
+# --------------------------------------------------------------------------- writing
+def shard_key(doc: Doc) -> tuple[str, str, str]:
+    dest = shards.REJECTED_DIR if doc.rejected else shards.DATA_DIR
+    file_hash = xxhash.xxh64_hexdigest(doc.provenance.uri.encode())[:12]
+    bucket = (doc.provenance.offset or 0) // UNIT_TARGET_BYTES
+    return dest, f"{file_hash}-{bucket:05d}", doc.source
+
+
+def write_group(kv, ctx: RunContext):
+    (dest, group, source), docs = kv
+    entries = shards.write_shard_group(
+        ctx.out_dir, dest, group, source, list(docs),
+        max_rows=ctx.recipe.shards.max_rows, max_bytes=ctx.recipe.shards.max_bytes,
+    )
+    for e in entries:
+        ids = e.pop("ids")
+        for row, doc_id in enumerate(ids):
+            yield beam.pvalue.TaggedOutput("index", (shards.index_bucket(doc_id), (doc_id, e["path"], row)))
+        yield e
+
+
+def doc_stats(doc: Doc) -> dict[str, Any]:
+    """What the manifest and dataset card count, per document (combined globally)."""
+    return {
+        "stage_reason": Counter({(doc.rejected_by, doc.reason): 1}) if doc.rejected else Counter(),
+        "by_lang": Counter({(doc.lang or "und", doc.script or "Zyyy"): 1}) if not doc.rejected else Counter(),
+        "chars": Counter({(doc.lang or "und", doc.script or "Zyyy"): len(doc.text)}) if not doc.rejected else Counter(),
+        "source_read": Counter({doc.source: 1}),
+        "source_kept": Counter({doc.source: 0 if doc.rejected else 1}),
+        "source_reasons": Counter({(doc.source, doc.reason): 1}) if doc.rejected else Counter(),
+        "total": 1,
+    }
+
+
+class MergeStats(beam.CombineFn):
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, item):
+        return self.merge_accumulators([acc, item])
+
+    def merge_accumulators(self, accs):
+        out: dict[str, Any] = {}
+        for a in accs:
+            for k, v in a.items():
+                if k not in out:
+                    out[k] = Counter() if isinstance(v, Counter) else 0
+                out[k] = out[k] + v if not isinstance(v, Counter) else out[k] + v
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def error_stats(err: ReadError) -> dict[str, Any]:
+    return {"errors": Counter({err.reason: 1}), "error_samples": [_err_dict(err)]}
+
+
+class MergeErrors(beam.CombineFn):
+    def create_accumulator(self):
+        return {"errors": Counter(), "error_samples": []}
+
+    def add_input(self, acc, item):
+        return self.merge_accumulators([acc, item])
+
+    def merge_accumulators(self, accs):
+        out = {"errors": Counter(), "error_samples": []}
+        for a in accs:
+            out["errors"] += a["errors"]
+            out["error_samples"].extend(a["error_samples"])
+        out["error_samples"] = sorted(out["error_samples"], key=lambda e: (e["uri"], e["offset"] or -1,
+                                                                         e["reason"]))[:MAX_ERROR_SAMPLES]
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def _to_json_safe(stats: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in stats.items():
+        if isinstance(v, Counter):
+            out[k] = [[list(key) if isinstance(key, tuple) else key, n] for key, n in sorted(v.items(), key=str)]
+        else:
+            out[k] = v
+    return out
+
+
+def write_summary(_, ctx: RunContext, docs_stats, err_stats, inputs, outputs, index_entries):
+    summary = {
+        "docs": _to_json_safe(docs_stats[0]) if docs_stats else {},
+        "errors": _to_json_safe(err_stats[0]) if err_stats else {},
+        "inputs": sorted(inputs, key=lambda i: i["path"]),
+        "outputs": sorted(list(outputs) + list(index_entries), key=lambda e: e["path"]),
+    }
+    fs.write_bytes(fs.join(ctx.work_dir, "summary.json"), json.dumps(summary).encode())
+
+
+def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> None:
+    """Add the whole kazcorpus graph to pipeline `p`."""
+    recipe = ctx.recipe
+    planned = (
+        p
+        | "ListInputs" >> beam.Create(entries)
+        | "SpreadFiles" >> beam.Reshuffle()
+        | "PlanUnits" >> beam.FlatMap(plan_file, ctx).with_outputs("inputs", "errors", main="units")
+    )
+    processed = (
+        planned.units
+        | "SpreadUnits" >> beam.Reshuffle()
+        | "ProcessUnits" >> beam.ParDo(ProcessUnit(ctx)).with_outputs("errors", main="docs")
+    )
+    docs = processed.docs
+    errors = (planned.errors, processed.errors) | "AllErrors" >> beam.Flatten()
+
+    if recipe.dedup.enabled:
+        early_rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)
+        kept = docs | "StillKept" >> beam.Filter(lambda d: not d.rejected)
+        if recipe.dedup.exact:
+            kept = kept | "ExactDedup" >> ExactDedup(recipe.dedup)
+        if recipe.dedup.minhash or recipe.dedup.against:
+            from kazcorpus.pipeline.dedup import NearDedup
+
+            kept = kept | "NearDedup" >> NearDedup(recipe.dedup, out_dir=ctx.out_dir, work_dir=ctx.work_dir)
+        docs = (early_rejected, kept) | "AllDocs" >> beam.Flatten()
+
+    written = (
+        docs
+        | "KeyByShard" >> beam.Map(lambda d: (shard_key(d), d))
+        | "GroupByShard" >> beam.GroupByKey()
+        | "WriteShards" >> beam.FlatMap(write_group, ctx).with_outputs("index", main="outputs")
+    )
+    index_entries = (
+        written.index
+        | "GroupIndexBuckets" >> beam.GroupByKey()
+        | "WriteIndex" >> beam.Map(lambda kv, c: shards.write_index_bucket(c.out_dir, kv[0], list(kv[1])), ctx)
+    )
+    docs_stats = docs | "DocStats" >> beam.Map(doc_stats) | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
+    err_stats = errors | "ErrorStats" >> beam.Map(error_stats) | "MergeErrorStats" >> beam.CombineGlobally(
+        MergeErrors())
+    (
+        p
+        | "SummaryTrigger" >> beam.Create([None])
+        | "WriteSummary" >> beam.Map(
+            write_summary, ctx,
+            docs_stats=beam.pvalue.AsList(docs_stats),
+            err_stats=beam.pvalue.AsList(err_stats),
+            inputs=beam.pvalue.AsList(planned.inputs),
+            outputs=beam.pvalue.AsList(written.outputs),
+            index_entries=beam.pvalue.AsList(index_entries),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- running
+IN_PROCESS_RUNNERS = {None, "", "direct", "directrunner", "fnapirunner"}
+
+
+def make_options(beam_args: list[str]) -> PipelineOptions:
+    return PipelineOptions(beam_args)
+
+
+def run_pipeline(ctx: RunContext, entries: list[dict[str, Any]], beam_args: list[str]) -> None:
+    """Run the graph. DirectRunner (the default) means Beam's in-process FnApiRunner, named
+    explicitly: Beam's DirectRunner would first try to download the Prism binary."""
+    options = make_options(beam_args)
+    runner_name = (options.get_all_options().get("runner") or "").lower()
+    if runner_name in IN_PROCESS_RUNNERS:
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+        runner = fn_runner.FnApiRunner()
+    else:
+        runner = None
+    with beam.Pipeline(runner=runner, options=options) as p:
+        build(p, ctx, entries)

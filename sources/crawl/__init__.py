@@ -1,0 +1,1 @@
+"""The polite crawler: seeds -> WARC files plus a crawl log."""
