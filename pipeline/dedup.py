@@ -17,6 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from kazcorpus.pipeline.record import Doc
 
 
+class BoilerplateConfig(BaseModel):
+    """Lines that recur across many pages of one host (menus, footers, banners) are removed."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    min_docs: int = Field(3, ge=2)  # a line must recur on at least this many pages of the host
+    min_share: float = Field(0.3, gt=0.0, le=1.0)  # ... and on at least this share of them
+
+
 class DedupConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
@@ -29,6 +38,7 @@ class DedupConfig(BaseModel):
     rows: int = Field(5, ge=1)
     seed: int = 1
     against: list[str] = Field(default_factory=list)  # earlier output folders (incremental dedup)
+    boilerplate: BoilerplateConfig = BoilerplateConfig()
 
     @property
     def num_perm(self) -> int:

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from kazcorpus.pipeline import fs, shards
 from kazcorpus.pipeline.operators import run_operators
-from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table, to_table
+from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table
 from kazcorpus.pipeline.recipe import Recipe
 from kazcorpus.sources import WorkUnit, plan_units, read_unit
 
@@ -108,9 +109,9 @@ class ProcessUnit(beam.DoFn):
         self.ops = None
 
     def setup(self):
-        from kazcorpus.pipeline.stages import build_operators
+        from kazcorpus.pipeline.stages import INGEST_STAGES, build_operators
 
-        self.ops = build_operators(self.ctx.recipe)
+        self.ops = build_operators(self.ctx.recipe, only=INGEST_STAGES)
         for op in self.ops:
             op.setup()
 
@@ -128,7 +129,7 @@ class ProcessUnit(beam.DoFn):
                 for d in from_table(pq.read_table(f)):
                     yield d
             return
-        docs: list[Doc] = []
+        rows: list[dict[str, Any]] = []
         errors: list[ReadError] = []
         for item in read_unit(unit):
             if isinstance(item, ReadError):
@@ -138,14 +139,35 @@ class ProcessUnit(beam.DoFn):
             item.provenance.run_id = self.ctx.run_id
             run_operators(item, self.ops)
             item.raw = None
-            _Progress.tick(not item.rejected)
-            docs.append(item)
+            # Snapshot now: fused downstream stages may mutate the yielded object in place.
+            rows.append(item.to_row())
             yield item
         # Errors first, the Parquet checkpoint last: its presence marks the unit complete.
         fs.write_bytes(errs_path, json.dumps([e.__dict__ if hasattr(e, "__dict__") else _err_dict(e)
                                               for e in errors]).encode())
-        table = to_table(docs, rejected=True) if docs else REJECTED_SCHEMA.empty_table()
+        table = pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA)
         fs.atomic_write(ckpt, lambda f: pq.write_table(table, f, compression="zstd"))
+
+
+class MeasureDocs(beam.DoFn):
+    """Run the measuring stages (language ID, quality, toxicity, PII) on documents still kept."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self.ops = None
+
+    def setup(self):
+        from kazcorpus.pipeline.stages import MEASURE_STAGES, build_operators
+
+        self.ops = build_operators(self.ctx.recipe, only=MEASURE_STAGES)
+        for op in self.ops:
+            op.setup()
+
+    def process(self, doc: Doc):
+        if not doc.rejected:
+            run_operators(doc, self.ops)
+            _Progress.tick(not doc.rejected)
+        yield doc
 
 
 def _err_dict(e: ReadError) -> dict[str, Any]:
@@ -297,6 +319,11 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
     )
     docs = processed.docs
     errors = (planned.errors, processed.errors) | "AllErrors" >> beam.Flatten()
+    if recipe.dedup.enabled and recipe.dedup.boilerplate.enabled:
+        from kazcorpus.pipeline.boilerplate import HostBoilerplate
+
+        docs = docs | "HostBoilerplate" >> HostBoilerplate(recipe.dedup.boilerplate)
+    docs = docs | "MeasureDocs" >> beam.ParDo(MeasureDocs(ctx))
 
     if recipe.dedup.enabled:
         early_rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)

@@ -54,7 +54,6 @@ class InputSpec(Strict):
 class ShardsConfig(Strict):
     max_rows: int = Field(10_000, ge=1)
     max_bytes: int = Field(256 * 1024 * 1024, ge=1024)
-    compression: Literal["zstd"] = "zstd"
 
 
 class RightsConfig(Strict):

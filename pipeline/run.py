@@ -23,7 +23,7 @@ from typing import Any
 from kazcorpus.pipeline import __version__, fs, shards
 from kazcorpus.pipeline.graph import RunContext, run_pipeline
 from kazcorpus.pipeline.recipe import Recipe, expand_inputs
-from kazcorpus.pipeline.stages import GLOBAL_STAGES, build_operators
+from kazcorpus.pipeline.stages import BOILERPLATE_STAGE, GLOBAL_STAGES, INGEST_STAGES, build_operators
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,10 @@ def compute_run_id(recipe: Recipe, entries: list[dict[str, Any]]) -> str:
     """
     h = hashlib.sha256()
     h.update(__version__.encode())
-    h.update(json.dumps(recipe.resolved_dict(), sort_keys=True).encode())
+    # Where the output goes does not change what it holds: leave `output` out, so a release built
+    # into another folder (or on another runner) is byte-identical.
+    resolved = {k: v for k, v in recipe.resolved_dict().items() if k != "output"}
+    h.update(json.dumps(resolved, sort_keys=True).encode())
     for e in entries:
         try:
             st = os.stat(e["path"])
@@ -85,7 +88,11 @@ def compute_run_id(recipe: Recipe, entries: list[dict[str, Any]]) -> str:
 
 
 def stage_order(recipe: Recipe) -> list[str]:
-    stages = [op.stage for op in build_operators(recipe)]
+    ops = [op.stage for op in build_operators(recipe)]
+    stages = [s for s in ops if s in INGEST_STAGES]
+    if recipe.dedup.enabled and recipe.dedup.boilerplate.enabled:
+        stages.append(BOILERPLATE_STAGE)
+    stages += [s for s in ops if s not in INGEST_STAGES]
     if recipe.dedup.enabled:
         if recipe.dedup.exact:
             stages.append(GLOBAL_STAGES[0])

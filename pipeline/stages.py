@@ -12,6 +12,12 @@ from kazcorpus.pipeline.record import Doc
 # Order matters: extraction first; cleaning (mojibake, boilerplate lines) before anything that
 # measures text; PII redaction last among per-document stages so the scores see the original text.
 DOC_STAGES = ("extract", "blocklist", "rights", "clean", "langid", "quality", "toxicity", "pii")
+# Stages run while reading (checkpointed per input unit: extraction is most of a run's cost).
+INGEST_STAGES = ("extract", "blocklist", "rights", "clean")
+# Between the two: removal of lines that recur across many pages of one host (needs all documents).
+BOILERPLATE_STAGE = "boilerplate"
+# Stages that measure the cleaned text.
+MEASURE_STAGES = ("langid", "quality", "toxicity", "pii")
 GLOBAL_STAGES = ("exact_dedup", "near_dedup")
 ANNOTATE_STAGES = ("langid", "pii", "quality", "toxicity")
 

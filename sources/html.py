@@ -23,6 +23,7 @@ class ExtractConfig(BaseModel):
     timeout_s: float = Field(10.0, gt=0)
     min_chars: int = Field(1, ge=0)
     max_payload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    keep_http_errors: bool = False  # keep non-2xx responses (error pages are rarely content)
     mime_types: list[str] = Field(
         default_factory=lambda: ["text/html", "application/xhtml+xml", "text/plain"]
     )
