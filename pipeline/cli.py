@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("seeds")
         p.add_argument("--output", required=True)
 
+    try:
+        from kazcorpus.pipeline import notebooks_cli
+
+        notebooks_cli.add_parser(sub)
+    except ImportError:
+        pass
+
     p = sub.add_parser("trace", help="provenance of one document", description=TRACE_HELP, formatter_class=_fmt())
     p.add_argument("doc_id", metavar="DOC_ID")
     p.add_argument("--output", metavar="DIR", help="release folder (default: ./out/demo)")
@@ -137,13 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _setup_logging(verbose: bool, quiet: bool = False) -> None:
     level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "charset_normalizer", "datatrove"):
+    for noisy in ("apache_beam", "htmldate", "courlan", "charset_normalizer", "datatrove"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
+    # trafilatura logs an ERROR for every page it finds empty; those are counted drops, not errors.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL if not verbose else logging.INFO)
 
 
 def cmd_run(args, beam_args: list[str]) -> int:
-    from kazcorpus.pipeline.recipe import InputSpec, demo_recipe, load_recipe
-    from kazcorpus.pipeline.recipe import RecipeError, expand_inputs
+    from kazcorpus.pipeline.recipe import InputSpec, RecipeError, demo_recipe, expand_inputs, load_recipe
 
     try:
         recipe = load_recipe(args.recipe) if args.recipe else demo_recipe()
@@ -263,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_trace(args)
         if args.command == "forget":
             return cmd_forget(args)
+        if args.command == "notebooks":
+            from kazcorpus.pipeline import notebooks_cli
+
+            return notebooks_cli.main(args)
         if args.command == "crawl":
             from kazcorpus.sources.crawl import cli as crawl_cli
 

@@ -12,9 +12,8 @@ import unicodedata
 from typing import Literal
 
 import xxhash
-from pydantic import BaseModel, ConfigDict, Field
-
 from kazcorpus.pipeline.record import Doc
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BoilerplateConfig(BaseModel):

@@ -29,11 +29,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 from apache_beam.options.pipeline_options import PipelineOptions
-
 from kazcorpus.pipeline import fs, shards
 from kazcorpus.pipeline.operators import run_operators
-from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table
 from kazcorpus.pipeline.recipe import Recipe
+from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table
 from kazcorpus.sources import WorkUnit, plan_units, read_unit
 
 log = logging.getLogger(__name__)
@@ -82,23 +81,29 @@ def plan_file(entry: dict[str, Any], ctx: RunContext):
 
 # --------------------------------------------------------------------------- per-document work
 class _Progress:
-    """Per-process progress counters, logged every few seconds while a run goes on."""
+    """Per-process progress: documents read and dropped per stage, logged every few seconds."""
 
     lock = threading.Lock()
     read = 0
-    kept = 0
+    measured = 0
+    dropped: Counter = Counter()
     last = 0.0
 
     @classmethod
-    def tick(cls, kept: bool) -> None:
+    def tick(cls, doc: Doc, *, phase: str) -> None:
         with cls.lock:
-            cls.read += 1
-            cls.kept += int(kept)
+            if phase == "read":
+                cls.read += 1
+            else:
+                cls.measured += 1
+            if doc.rejected:
+                cls.dropped[doc.rejected_by] += 1
             now = time.monotonic()
             if now - cls.last > 10:
                 cls.last = now
-                log.info("progress (pid %d): %d documents read, %d kept by per-document stages",
-                         os.getpid(), cls.read, cls.kept)
+                drops = ", ".join(f"{k} {v}" for k, v in cls.dropped.most_common()) or "none"
+                log.info("progress (pid %d): %d documents read, %d through the measuring stages; dropped: %s",
+                         os.getpid(), cls.read, cls.measured, drops)
 
 
 class ProcessUnit(beam.DoFn):
@@ -126,8 +131,7 @@ class ProcessUnit(beam.DoFn):
             for err in json.loads(fs.read_bytes(errs_path)):
                 yield beam.pvalue.TaggedOutput("errors", ReadError(**err))
             with fs.open_read(ckpt) as f:
-                for d in from_table(pq.read_table(f)):
-                    yield d
+                yield from from_table(pq.read_table(f))
             return
         rows: list[dict[str, Any]] = []
         errors: list[ReadError] = []
@@ -139,6 +143,7 @@ class ProcessUnit(beam.DoFn):
             item.provenance.run_id = self.ctx.run_id
             run_operators(item, self.ops)
             item.raw = None
+            _Progress.tick(item, phase="read")
             # Snapshot now: fused downstream stages may mutate the yielded object in place.
             rows.append(item.to_row())
             yield item
@@ -166,7 +171,7 @@ class MeasureDocs(beam.DoFn):
     def process(self, doc: Doc):
         if not doc.rejected:
             run_operators(doc, self.ops)
-            _Progress.tick(not doc.rejected)
+            _Progress.tick(doc, phase="measure")
         yield doc
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from kazcorpus.pipeline import fs
 from kazcorpus.pipeline.record import Doc, to_table
 

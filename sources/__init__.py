@@ -52,6 +52,11 @@ class WorkUnit:
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
+    def uri(self) -> str:
+        """The input's name as the recipe gave it (a remote input is read from a local copy)."""
+        return self.options.get("uri", self.path)
+
+    @property
     def key(self) -> str:
         """Stable name of the unit, used for checkpoints and shard names."""
         import xxhash
@@ -73,7 +78,38 @@ def plan_units(path: str, kind: str, *, target_bytes: int) -> list[tuple[int, in
 
 
 def read_unit(unit: WorkUnit) -> Iterator[Doc | ReadError]:
-    """Every record of a unit as a `Doc` (or a `ReadError`); never raises for bad input."""
+    """Every record of a unit as a `Doc` (or a `ReadError`); never raises for bad input.
+
+    Remote inputs (`gs://`, `s3://`, `hdfs://`...) are staged to a local temporary file through
+    Beam's FileSystems first, so every reader can seek; provenance keeps the remote URI.
+    """
+    if "://" not in unit.path:
+        yield from _read_local(unit)
+        return
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from apache_beam.io.filesystems import FileSystems
+
+    suffix = os.path.basename(unit.path)
+    with tempfile.TemporaryDirectory(prefix="kazcorpus-") as tmp:
+        local = os.path.join(tmp, suffix)
+        try:
+            with FileSystems.open(unit.path, compression_type="uncompressed") as src, open(local, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except Exception as exc:  # noqa: BLE001 - any filesystem failure is an unreadable input
+            yield ReadError(unit.path, "unreadable_file", f"{type(exc).__name__}: {exc}")
+            return
+        for item in _read_local(replace(unit, path=local, options={**unit.options, "uri": unit.path})):
+            if isinstance(item, ReadError):
+                item.uri = unit.path
+            else:
+                item.provenance.uri = unit.path
+            yield item
+
+
+def _read_local(unit: WorkUnit) -> Iterator[Doc | ReadError]:
     try:
         if unit.kind in ("warc", "wet", "arc"):
             from kazcorpus.sources import warc

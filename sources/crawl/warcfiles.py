@@ -11,7 +11,6 @@ no run ever overwrites an earlier run's WARCs.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -108,15 +107,6 @@ class WarcStream:
         if self._file.tell() >= self.max_bytes:
             self.close()
         return name, offset
-
-    @property
-    def writer(self) -> Any:
-        """A warcio writer to build records with (records are built before a file is opened)."""
-        from warcio.warcwriter import WARCWriter
-
-        if self._writer is None:
-            return WARCWriter(io.BytesIO(), gzip=True)
-        return self._writer
 
     def close(self) -> None:
         if self._file is None:
