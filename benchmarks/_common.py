@@ -2,8 +2,8 @@
 
 Every tool under comparison runs in its own subprocess so that peak memory can be read for the whole
 process tree (Beam's and datatrove's workers and datatrove's extractor sandbox are child processes):
-`measure()` polls the tree with psutil and reports the peak of the summed resident set, plus
-`getrusage(RUSAGE_CHILDREN).ru_maxrss` (the largest single process) as a cross-check.
+`measure()` polls the tree with psutil and reports the peak of the summed resident set, plus the
+`ru_maxrss` that `wait4` returns for the child (its largest single process) as a cross-check.
 """
 
 from __future__ import annotations
@@ -148,7 +148,6 @@ def measure(label: str, cmd: list[str], *, docs: int, env: dict | None = None, c
     """Run `cmd` to completion; wall time and peak memory of its whole process tree."""
     import psutil
 
-    before = _children_maxrss()
     out = open(log, "wb") if log else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
@@ -164,27 +163,24 @@ def measure(label: str, cmd: list[str], *, docs: int, env: dict | None = None, c
 
     t = threading.Thread(target=sample, daemon=True)
     t.start()
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait()
+    killer = threading.Timer(timeout, proc.kill) if timeout else None
+    if killer:
+        killer.start()
+    # wait4, not wait: its rusage is this child's own (ru_maxrss: its largest process), where
+    # getrusage(RUSAGE_CHILDREN) would mix in every earlier run.
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
+    proc.returncode = rc = os.waitstatus_to_exitcode(status)
+    if killer:
+        killer.cancel()
     done.set()
     t.join()
     if log:
         out.close()
-    single = max(_children_maxrss(), before)
     extra = {}
     if log and rc != 0:
         extra["tail"] = Path(log).read_text(errors="replace")[-2000:]
-    return Measured(label, docs, seconds, peak / 2**20, single / 1024, rc, extra)
-
-
-def _children_maxrss() -> int:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return Measured(label, docs, seconds, peak / 2**20, usage.ru_maxrss / 1024, rc, extra)
 
 
 def read_json_lines(path: Path) -> list[dict]:

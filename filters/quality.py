@@ -429,6 +429,12 @@ class QualityOperator(BaseOperator):
         key = self.thresholds_key(doc)
         th = self.config.thresholds[key]
         text = doc.text
+        if doc.lang == "kk" and doc.script in ("Latn", "Arab"):
+            # Kazakh in Latin or Arabic script is measured as its Cyrillic transliteration: the stop
+            # words and the FineWeb-2 thresholds are Cyrillic-Kazakh facts, not script facts.
+            from kazcorpus.filters.script import to_cyrillic
+
+            text = to_cyrillic(text, doc.script)
         if not text.strip():
             doc.annotations[self.stage] = {"thresholds": key, "keep": False, "reason": "empty_text"}
             return

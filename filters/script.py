@@ -127,7 +127,8 @@ def repair_homoglyphs(text: str) -> str:
     lookalikes inside a Latin word go the other way.  ӊ becomes ң everywhere.  Words in one script
     are untouched, so "iPhone" in a Kazakh sentence stays Latin.  Length is preserved.
     """
-    text = text.translate(_ALWAYS)
+    if "ӊ" in text or "Ӊ" in text:
+        text = text.translate(_ALWAYS)
     if not (_LATN.search(text) and _CYRL.search(text)):
         return text
     return _MIXED_WORD.sub(_repair_word, text)

@@ -35,7 +35,7 @@ REASONS = ("url_blocklisted", "too_many_strong_obscenities", "too_many_slurs", "
 
 class ToxicityConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: bool = Field(True, description="run this stage")
     lexicons: list[str] = Field(
         default_factory=lambda: ["toxicity_kk.txt", "toxicity_ru.txt"],
         description="lexicon files (bundled names or paths), CLASS<TAB>REGEX per line",
@@ -59,7 +59,7 @@ def config_keys() -> dict[str, str]:
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 # Latin letters that look like Cyrillic ones (and Latin i for Kazakh і).
-_LATIN_TO_CYR = str.maketrans("aeopcxyikmtbhё", "аеорсхуікмтвне")
+_LATIN_TO_CYR = str.maketrans("aeopcxyikmtbhunzr", "аеорсхуікмтвнипзг")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-z]")
 _WORD = re.compile(r"[^\W\d_]+(?:[\u00ad\u200b\u200c\u200d\u2060*][^\W\d_]+)*")
@@ -146,26 +146,35 @@ class UrlBlocklist:
 
     ASSET = "url_filterblacklistsv0_3_0.tar.gz"
 
-    def __init__(self, extra_domains: list[str] | None = None):
+    def __init__(self, domains: list[bytes], urls: set[str]):
+        import numpy as np
+        import xxhash
+
+        self._h = xxhash.xxh3_64_intdigest
+        self._np = np
+        h = self._h
+        self._domains = np.fromiter((h(d) for d in domains if d and not d.startswith(b"#")), dtype=np.uint64)
+        self._domains.sort()
+        self._urls = urls
+
+    @classmethod
+    def from_datatrove(cls, extra_domains: list[str] | None = None) -> UrlBlocklist:
         import os
         import tarfile
 
-        import numpy as np
-        import xxhash
         from datatrove.utils._import_utils import ASSETS_PATH
 
-        h = xxhash.xxh3_64_intdigest
-        path = os.path.join(ASSETS_PATH, self.ASSET)
+        path = os.path.join(ASSETS_PATH, cls.ASSET)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"datatrove's URL blocklist is missing ({path}); reinstall datatrove or set "
+                "toxicity.url_blocklist: false"
+            )
         with tarfile.open(path, "r:gz") as tar:
-            domains = tar.extractfile("domains").read()
-            urls = tar.extractfile("urls").read()
-        lines = [ln.strip().lower() for ln in domains.split(b"\n")]
-        lines += [d.strip().lower().encode() for d in extra_domains or []]
-        self._domains = np.fromiter((h(ln) for ln in lines if ln and not ln.startswith(b"#")), dtype=np.uint64)
-        self._domains.sort()
-        self._urls = {ln.strip() for ln in urls.decode("utf-8", "replace").split("\n") if ln.strip()}
-        self._np = np
-        self._h = h
+            domains = tar.extractfile("domains").read().lower().split(b"\n")
+            urls = tar.extractfile("urls").read().decode("utf-8", "replace").split("\n")
+        domains += [d.strip().lower().encode() for d in extra_domains or []]
+        return cls(domains, {u.strip() for u in urls if u.strip()})
 
     def _has_domain(self, domain: str) -> bool:
         key = self._np.uint64(self._h(domain.encode()))
@@ -205,7 +214,7 @@ class ToxicityOperator(BaseOperator):
 
     def blocklist(self) -> UrlBlocklist:
         if self._blocklist is None:
-            self._blocklist = UrlBlocklist(self.config.extra_blocked_domains)
+            self._blocklist = UrlBlocklist.from_datatrove(self.config.extra_blocked_domains)
         return self._blocklist
 
     def annotate(self, doc: Doc) -> None:

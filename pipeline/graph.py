@@ -333,13 +333,16 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
     if recipe.dedup.enabled:
         early_rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)
         kept = docs | "StillKept" >> beam.Filter(lambda d: not d.rejected)
+        dropped = [early_rejected]
         if recipe.dedup.exact:
-            kept = kept | "ExactDedup" >> ExactDedup(recipe.dedup)
+            deduped = kept | "ExactDedup" >> ExactDedup(recipe.dedup)
+            dropped.append(deduped | "ExactDuplicates" >> beam.Filter(lambda d: d.rejected))
+            kept = deduped | "ExactKept" >> beam.Filter(lambda d: not d.rejected)
         if recipe.dedup.minhash or recipe.dedup.against:
             from kazcorpus.pipeline.dedup import NearDedup
 
             kept = kept | "NearDedup" >> NearDedup(recipe.dedup, out_dir=ctx.out_dir, work_dir=ctx.work_dir)
-        docs = (early_rejected, kept) | "AllDocs" >> beam.Flatten()
+        docs = (*dropped, kept) | "AllDocs" >> beam.Flatten()
 
     written = (
         docs

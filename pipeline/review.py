@@ -88,29 +88,35 @@ def load_manifest(out_dir: str | os.PathLike) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _read_parquet_dir(folder: Path, columns: Sequence[str] | None) -> pa.Table | None:
+def _read_parquet_dir(folder: Path, *, text: bool) -> pa.Table | None:
+    import pyarrow.compute as pc
+
     tables = []
     for path in sorted(folder.glob("*.parquet")):
         table = pq.read_table(path)
-        if columns is not None:
-            table = table.select([c for c in columns if c in table.column_names])
+        # Lengths are taken shard by shard so the text itself can be left behind (a large output
+        # fits in memory without it); `shard` lets `attach_text` fetch it for a sample later.
+        table = table.append_column("n_chars", pc.fill_null(pc.utf8_length(table["text"]), 0))
+        table = table.append_column("shard", pa.array([str(path)] * table.num_rows, pa.string()))
+        if not text:
+            table = table.drop_columns(["text"])
         tables.append(table)
     if not tables:
         return None
     return pa.concat_tables(tables, promote_options="default")
 
 
-def load_docs(out_dir: str | os.PathLike, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def load_docs(out_dir: str | os.PathLike, *, text: bool = True) -> pd.DataFrame:
     """Kept and rejected documents of an output folder as one frame.
 
     Added columns: `decision` (`kept` / `rejected`), `stratum` (`kept` or `rejected:<reason>`),
-    `ann` (the annotations as a dict; `{}` where missing or unreadable), `n_chars` and `domain`.
-    `columns` limits what is read from Parquet (the added columns need `text`, `url`, `annotations`).
+    `ann` (the annotations as a dict; `{}` where missing or unreadable), `n_chars`, `domain` and
+    `shard`.  `text=False` leaves the texts out (for large outputs; see `attach_text`).
     """
     out = Path(out_dir)
     frames = []
     for sub, decision in (("data", "kept"), ("rejected", "rejected")):
-        table = _read_parquet_dir(out / sub, columns)
+        table = _read_parquet_dir(out / sub, text=text)
         if table is None:
             continue
         frame = table.to_pandas()
@@ -120,17 +126,35 @@ def load_docs(out_dir: str | os.PathLike, *, columns: Sequence[str] | None = Non
         frame = pd.DataFrame({"id": pd.Series(dtype=str), "decision": pd.Series(dtype=str)})
     else:
         frame = pd.concat(frames, ignore_index=True)
-    for col in ("lang", "script", "source", "rejected_by", "reason", "url", "title", "text"):
+    for col in ("lang", "script", "source", "rejected_by", "reason", "url", "title", "text",
+                "minhash_cluster"):
         if col not in frame.columns:
             frame[col] = None
+        # concat fills kept rows' rejected_by/reason with NaN, which is truthy: use None throughout.
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     frame["stratum"] = [
         "kept" if d == "kept" else f"rejected:{r or 'unknown'}"
         for d, r in zip(frame["decision"], frame["reason"], strict=True)
     ]
     frame["ann"] = [_parse_json(a) for a in frame.get("annotations", [None] * len(frame))]
-    frame["n_chars"] = [len(t) if isinstance(t, str) else 0 for t in frame["text"]]
+    frame = frame.drop(columns=["annotations"], errors="ignore")  # parsed into `ann`; not twice in memory
+    if "n_chars" not in frame:
+        frame["n_chars"] = 0
     frame["domain"] = [_domain(u) for u in frame["url"]]
     return frame
+
+
+def attach_text(docs: pd.DataFrame) -> pd.DataFrame:
+    """`docs` with the `text` column filled in from the shards, reading only the rows needed."""
+    docs = docs.copy()
+    if "text" in docs and docs["text"].notna().all():
+        return docs
+    texts: dict[str, str] = {}
+    for shard, part in docs.groupby("shard"):
+        table = pq.read_table(shard, columns=["id", "text"], filters=[("id", "in", list(part["id"]))])
+        texts.update(zip(table["id"].to_pylist(), table["text"].to_pylist(), strict=True))
+    docs["text"] = [texts.get(i) for i in docs["id"]]
+    return docs
 
 
 def _parse_json(value: Any) -> dict[str, Any]:
@@ -178,7 +202,7 @@ def find_doc(docs: pd.DataFrame, doc_id: str) -> pd.Series | None:
 def _order_key(seed: int, doc_id: str) -> str:
     # A hash of (seed, id) rather than a random generator over row order: the same seed picks the same
     # documents however the shards were split or read, and adding documents does not reshuffle.
-    return xxhash.xxh3_64_hexdigest(f"{seed}\x00{doc_id}")
+    return xxhash.xxh3_64_hexdigest(f"{seed}\x00{doc_id}".encode())
 
 
 def stratified_sample(docs: pd.DataFrame, size: int, *, seed: int = 0,
@@ -194,7 +218,8 @@ def stratified_sample(docs: pd.DataFrame, size: int, *, seed: int = 0,
     keys = docs[list(by)].astype("string").fillna("?")
     group = keys.agg(" | ".join, axis=1)
     queues: dict[str, list[int]] = {}
-    order = sorted(range(len(docs)), key=lambda i: _order_key(seed, str(docs["id"].iat[i])))
+    ids = [str(i) for i in docs["id"]]
+    order = sorted(range(len(docs)), key=lambda i: _order_key(seed, ids[i]))
     for i in order:
         queues.setdefault(group.iat[i], []).append(i)
     names = sorted(queues, key=lambda g: _order_key(seed, g))
@@ -337,6 +362,7 @@ def _render_text(text: str, marks: list[tuple[int, int, str, str]]) -> str:
 def render_html(row: Mapping[str, Any], *, max_chars: int = 20_000, label: Mapping[str, Any] | None = None
                 ) -> str:
     """One document as HTML: header, why it was dropped, its text with highlights, removed lines."""
+    row = {k: (None if _is_missing(v) else v) for k, v in row.items()}
     ann = _ann(row)
     text = row.get("text") or ""
     cut = len(text) > max_chars
@@ -419,8 +445,13 @@ def record_label(path: str | os.PathLike, doc_id: str, label: str | None, *, not
              "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **_snapshot(doc)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    torn = False
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"  # a write cut short: start afresh rather than glue onto it
     with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        f.write(("\n" if torn else "") + json.dumps(entry, ensure_ascii=False) + "\n")
         f.flush()
         os.fsync(f.fileno())  # a judgement clicked is a judgement kept, even if the machine dies
     return entry
@@ -624,6 +655,9 @@ def filter_metrics(docs: pd.DataFrame, labels: Mapping[str, Mapping[str, Any]],
                      "precision": _ratio(counts["dropped_bad"], counts["dropped_bad"] + counts["dropped_good"]),
                      "recall": _ratio(counts["dropped_bad"], counts["dropped_bad"] + counts["passed_bad"])})
 
+    # Stages that dropped nothing in this output would only add rows of "recall 0".
+    acting = set(docs["rejected_by"].dropna()) if "rejected_by" in docs else set()
+    order = [s for s in order if s in acting] or order
     langs = ["all", *sorted(frame["lang"].dropna().astype(str).unique())]
     for lang in langs:
         part = frame if lang == "all" else frame[frame["lang"].astype(str) == lang]

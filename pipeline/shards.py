@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from kazcorpus.pipeline import fs
 from kazcorpus.pipeline.record import Doc, to_table
 
@@ -191,9 +192,27 @@ def verify(out_dir: str) -> list[str]:
             problems.append(f"size mismatch: {rel}: manifest {entry['bytes']} bytes, found {size}")
         elif digest != entry["sha256"]:
             problems.append(f"sha256 mismatch: {rel}")
-    for sub in (DATA_DIR, REJECTED_DIR, INDEX_DIR):
-        for path in fs.list_files(fs.join(out_dir, sub, "*")):
-            rel = f"{sub}/{path.replace(chr(92), '/').rsplit('/', 1)[-1]}"
-            if rel not in listed:
-                problems.append(f"not in manifest: {rel}")
+    # Unlisted files: anywhere under the released folders (data/, rejected/, index/ and any folder
+    # holding a listed file, such as dedup/), and at the top level; `_work/` is the runs' scratch.
+    released = {DATA_DIR, REJECTED_DIR, INDEX_DIR} | {p.split("/", 1)[0] for p in listed if "/" in p}
+    if fs.is_remote(out_dir):
+        from apache_beam.io.filesystems import FileSystems
+
+        base = out_dir.rstrip("/") + "/"
+        found = [m.path[len(base):] for r in FileSystems.match([base + "**"]) for m in r.metadata_list
+                 if m.path.startswith(base)]
+    else:
+        import os
+
+        found = []
+        for dirpath, dirnames, filenames in os.walk(out_dir):
+            rel_dir = os.path.relpath(dirpath, out_dir).replace(os.sep, "/")
+            if rel_dir == ".":
+                dirnames[:] = [d for d in dirnames if d in released]
+            found += [name if rel_dir == "." else f"{rel_dir}/{name}" for name in filenames]
+    for rel in sorted(found):
+        top = rel.split("/", 1)[0]
+        if rel in listed or rel == "manifest.json" or top.startswith(".") or ("/" in rel and top not in released):
+            continue
+        problems.append(f"not in manifest: {rel}")
     return problems

@@ -24,14 +24,13 @@ import codecs
 import re
 import signal
 import threading
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import version
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import Doc, text_hash
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExtractConfig(BaseModel):
@@ -51,12 +50,12 @@ class ExtractConfig(BaseModel):
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def extractor_name() -> str:
     return f"trafilatura {version('trafilatura')}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def wiki_extractor_name() -> str:
     return f"mwparserfromhell {version('mwparserfromhell')}"
 

@@ -45,12 +45,44 @@ _DROP_TAGS = {"ref", "references", "table", "gallery", "math", "chem", "ce", "ti
 def _open(path: str):
     low = path.lower()
     if low.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    if low.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if low.endswith(".xz"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+        f = bz2.open(path, "rb")
+    elif low.endswith(".gz"):
+        f = gzip.open(path, "rb")
+    elif low.endswith(".xz"):
+        f = lzma.open(path, "rb")
+    else:
+        f = open(path, "rb")
+    bom = f.peek(2)[:2] if hasattr(f, "peek") else b""
+    if bom in (b"\xff\xfe", b"\xfe\xff"):
+        return _Utf16AsUtf8(f)
+    return f
+
+
+class _Utf16AsUtf8:
+    """Some dumps (re-saved by Windows tools) are UTF-16: read them as the UTF-8 XML they should
+    be, so that page offsets are always offsets in UTF-8 XML."""
+
+    def __init__(self, f):
+        import codecs
+
+        self.f = f
+        self.decoder = codecs.getincrementaldecoder("utf-16")()
+        self.pending = b""
+
+    def read(self, n: int) -> bytes:
+        while len(self.pending) < n:
+            raw = self.f.read(_BLOCK)
+            self.pending += self.decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
 
 
 def _siteinfo(header: bytes) -> dict[str, Any]:
@@ -80,12 +112,14 @@ def iter_pages(f, start: int = 0) -> Iterator[tuple[int, bytes] | tuple[int, Non
     The first item may be (-1, header bytes before the first page) for the siteinfo.
     Decompression errors propagate (the caller turns them into `truncated_dump`).
     """
+    # read1: what the decompressor has, so pages before a damaged stream are not lost with it
+    read = getattr(f, "read1", f.read)
     buf = bytearray()
     base = 0  # decompressed offset of buf[0]
     if start:
         remaining = start
         while remaining:
-            got = f.read(min(_BLOCK, remaining))
+            got = read(min(_BLOCK, remaining))
             if not got:
                 break
             remaining -= len(got)
@@ -104,7 +138,7 @@ def iter_pages(f, start: int = 0) -> Iterator[tuple[int, bytes] | tuple[int, Non
             del buf[:keep]
             base += keep
             pos = 0
-            block = f.read(_BLOCK)
+            block = read(_BLOCK)
             if not block:
                 eof = True
                 if not header_sent:
@@ -120,7 +154,7 @@ def iter_pages(f, start: int = 0) -> Iterator[tuple[int, bytes] | tuple[int, Non
         while close < 0:
             if len(buf) - begin > _MAX_PAGE:
                 raise ValueError(f"page at {base + begin} over {_MAX_PAGE} bytes")
-            block = f.read(_BLOCK)
+            block = read(_BLOCK)
             if not block:
                 yield base + begin, None
                 return

@@ -1,4 +1,10 @@
-"""JSONL (.jsonl, .gz, .zst), Parquet and plain-text inputs: text others already gathered."""
+"""JSONL (.jsonl, .gz, .zst), Parquet and plain-text inputs: text others already gathered.
+
+Provenance: JSONL records carry the byte offset of their line in the decompressed stream (the file
+offset for plain .jsonl) and the input's own id as `record_id`; Parquet rows carry `record_id` (the id
+column, else "row:N"); text files are one document each, a folder of text files one per file with
+the relative path as `record_id`.  `reread_*` re-read one record from those for `trace --reproduce`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ import os
 from collections.abc import Iterator
 
 import xxhash
-
 from kazcorpus.pipeline.record import Doc, Provenance, ReadError, stable_id, text_hash
 from kazcorpus.sources import WorkUnit
 
@@ -21,7 +26,8 @@ def _open_binary(path: str):
     if path.endswith(".zst"):
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+        # buffered: the zstd reader alone cannot iterate lines
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True))
     return f
 
 
@@ -50,16 +56,17 @@ def read(unit: WorkUnit) -> Iterator[Doc | ReadError]:
         yield from read_text(unit)
 
 
-def read_jsonl(unit: WorkUnit) -> Iterator[Doc | ReadError]:
+def read_jsonl(unit: WorkUnit, *, start: int = 0, only_first: bool = False) -> Iterator[Doc | ReadError]:
     """One document per line; `offset` is the line's byte offset in the decompressed stream."""
     opts = unit.options
     text_field = opts.get("text_field", "text")
     id_field = opts.get("id_field", "id")
     url_field = opts.get("url_field", "url")
-    offset = 0
+    offset = start
     lineno = 0
     try:
         with _open_binary(unit.path) as f:
+            _skip(f, start)
             for raw in f:
                 lineno += 1
                 line_offset, offset = offset, offset + len(raw)
@@ -80,8 +87,23 @@ def read_jsonl(unit: WorkUnit) -> Iterator[Doc | ReadError]:
                 meta = {k: v for k, v in obj.items() if k not in (text_field, id_field, url_field)}
                 yield _doc(unit, key, obj[text_field], offset=line_offset, record_id=rid,
                            url=obj.get(url_field), raw=raw, metadata=meta)
+                if only_first:
+                    return
     except (OSError, EOFError, ValueError) as exc:
         yield ReadError(unit.path, "truncated_or_corrupt", f"after line {lineno}: {exc}", offset)
+
+
+def _skip(f, n: int) -> None:
+    if not n:
+        return
+    try:
+        f.seek(n)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        while n:
+            got = f.read(min(n, 1 << 20))
+            if not got:
+                return
+            n -= len(got)
 
 
 def read_parquet(unit: WorkUnit) -> Iterator[Doc | ReadError]:
@@ -116,12 +138,26 @@ def read_parquet(unit: WorkUnit) -> Iterator[Doc | ReadError]:
 
 
 def read_text(unit: WorkUnit) -> Iterator[Doc | ReadError]:
-    """A plain-text file is one document (folders of text files: one document per file)."""
+    """A plain-text file is one document; a folder of text files gives one document per file
+    (sorted, recursive, hidden files skipped), keyed by the path relative to the folder."""
+    if os.path.isdir(unit.path):
+        for root, dirs, files in os.walk(unit.path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                full = os.path.join(root, name)
+                yield from _read_text_file(unit, full, os.path.relpath(full, unit.path))
+        return
+    yield from _read_text_file(unit, unit.path, os.path.basename(unit.path))
+
+
+def _read_text_file(unit: WorkUnit, path: str, key: str) -> Iterator[Doc | ReadError]:
     try:
-        with _open_binary(unit.path) as f:
+        with _open_binary(path) as f:
             raw = f.read()
     except (OSError, EOFError) as exc:
-        yield ReadError(unit.path, "unreadable_file", str(exc))
+        yield ReadError(path, "unreadable_file", str(exc))
         return
     encoding = unit.options.get("encoding")
     if encoding:
@@ -134,5 +170,36 @@ def read_text(unit: WorkUnit) -> Iterator[Doc | ReadError]:
 
             best = from_bytes(raw).best()
             text = str(best) if best is not None else raw.decode("utf-8", errors="replace")
-    yield _doc(unit, os.path.basename(unit.path), text.replace("\r\n", "\n"), offset=0,
-               record_id=os.path.basename(unit.path), url=None, raw=raw)
+    doc = _doc(unit, key, text.replace("\r\n", "\n"), offset=0, record_id=key, url=None, raw=raw)
+    doc.provenance.uri = path
+    yield doc
+
+
+def reread_jsonl(path: str, offset: int, *, record_id: str | None = None,
+                 options: dict | None = None) -> Doc | ReadError:
+    opts = dict(options or {})
+    unit = WorkUnit(0, path, opts.pop("source", ""), "jsonl", options=opts)
+    for item in read_jsonl(unit, start=offset, only_first=True):
+        if isinstance(item, Doc) and record_id is not None and item.provenance.record_id != record_id:
+            return ReadError(path, "record_not_found", f"line at {offset} has id {item.provenance.record_id}",
+                             offset)
+        return item
+    return ReadError(path, "record_not_found", f"no record at offset {offset}", offset)
+
+
+def reread_parquet(path: str, record_id: str, *, options: dict | None = None) -> Doc | ReadError:
+    opts = dict(options or {})
+    unit = WorkUnit(0, path, opts.pop("source", ""), "parquet", options=opts)
+    for item in read_parquet(unit):
+        if isinstance(item, ReadError) or item.provenance.record_id == record_id:
+            return item
+    return ReadError(path, "record_not_found", f"no row with id {record_id!r}", None)
+
+
+def reread_text(path: str, *, record_id: str | None = None, options: dict | None = None) -> Doc | ReadError:
+    """`path` is the file itself (its provenance uri); `record_id` the key it had in its folder."""
+    opts = dict(options or {})
+    unit = WorkUnit(0, path, opts.pop("source", ""), "text", options=opts)
+    for item in _read_text_file(unit, path, record_id or os.path.basename(path)):
+        return item
+    return ReadError(path, "record_not_found", "empty", None)

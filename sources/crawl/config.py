@@ -28,6 +28,8 @@ class CrawlConfig(BaseModel):
     user_agent: str = Field("kazcorpus-bot/0.1", min_length=1)
     robots_agent: str = Field("kazcorpus-bot", min_length=1)  # the token matched against robots.txt groups
     contact_url: str = Field(..., min_length=1)
+    # Many Kazakh sites pick the page language from this header; ask for Kazakh first.
+    accept_language: str = "kk, ru;q=0.8, en;q=0.5"
 
     # Scope.  Entries match a host and its subdomains (".kz" matches "gov.kz" and "adilet.zan.kz");
     # an entry with a port ("127.0.0.1:8080") matches that host and port only.

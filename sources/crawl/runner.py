@@ -205,6 +205,10 @@ def scrapy_settings(config: CrawlConfig, jobdir: Path) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "BOT_NAME": "kazcorpus",
         "USER_AGENT": config.full_user_agent,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": config.accept_language,
+        },
         "ROBOTSTXT_OBEY": config.obey_robots,
         "ROBOTSTXT_USER_AGENT": config.robots_agent,
         "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
@@ -243,6 +247,8 @@ def scrapy_settings(config: CrawlConfig, jobdir: Path) -> dict[str, Any]:
             f"{here}.PoliteThrottle": 0,
         },
     }
+    if hasattr(default_settings, "REMOTE_CONTROL_ENABLED"):
+        settings["REMOTE_CONTROL_ENABLED"] = False  # Scrapy >= 2.19 would open a listening port
     # The per-host delay is a floor we promise site owners, so it must not be randomised below.
     if hasattr(default_settings, "DOWNLOAD_DELAY_JITTER"):
         settings["DOWNLOAD_DELAY_JITTER"] = 0.0
@@ -255,19 +261,20 @@ def run_crawl(config: CrawlConfig, output: str | Path, seeds: list[str], *, resu
               recrawl: bool = False) -> tuple[str, dict[str, Any]]:
     """Runs one crawl in this process (the Twisted reactor starts once per process). Returns
     (Scrapy's finish reason, a summary)."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    prepare_output(output, resume=resume, recrawl=recrawl)  # refuse before the slow imports
+
     from scrapy.crawler import CrawlerProcess
 
     from kazcorpus.sources.crawl.spider import KazSpider
 
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    prepare_output(output, resume=resume, recrawl=recrawl)
     conditional: dict[str, dict[str, str]] = {}
     if recrawl:
         seeds, conditional = recrawl_targets(output)
     run = CrawlRun(config, output, seeds=seeds, recrawl=recrawl, conditional=conditional)
     started = time.time()
-    process = CrawlerProcess(scrapy_settings(config, run.jobdir), install_root_handler=True)
+    process = CrawlerProcess(scrapy_settings(config, run.jobdir))
     crawler = process.create_crawler(KazSpider)
     process.crawl(crawler, run=run)
     try:

@@ -87,7 +87,6 @@ class KazSpider(Spider):
     """Follows links from the seeds (and sitemaps) within scope and depth; records nothing itself."""
 
     name = "kazcorpus"
-    custom_settings: dict[str, Any] = {}
 
     def __init__(self, *args: Any, run: CrawlRun, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -384,8 +383,8 @@ class WarcMiddleware:
             request.url, "request", payload=io.BytesIO(request.body or b""),
             http_headers=StatusAndHeaders(f"{request.method} {target} HTTP/1.1", req_headers,
                                           is_http_request=True),
-            warc_headers_dict={"WARC-Date": date},
         )
+        req_rec.rec_headers.replace_header("WARC-Date", date)
         headers = []
         for k, vs in response.headers.items():
             name = k.decode("latin-1")
@@ -400,15 +399,14 @@ class WarcMiddleware:
             headers.append(("Content-Length", str(len(body))))
         phrase = _phrase(response.status)
         protocol = getattr(response, "protocol", None) or "HTTP/1.1"
-        extra = {"WARC-Date": date}
-        if response.ip_address is not None:
-            extra["WARC-IP-Address"] = str(response.ip_address)
         resp_rec = builder.create_warc_record(
             response.url, "response", payload=io.BytesIO(body),
             http_headers=StatusAndHeaders(f"{response.status} {phrase}".strip(), headers, protocol=protocol),
-            warc_headers_dict=extra,
         )
+        resp_rec.rec_headers.replace_header("WARC-Date", date)
         custom = []
+        if response.ip_address is not None:
+            custom.append(("WARC-IP-Address", str(response.ip_address)))
         if truncated:
             custom.append(("WARC-Truncated", "length"))
         elif stopped:
@@ -465,7 +463,8 @@ class BudgetScheduler(Scheduler):
     def next_request(self) -> Request | None:
         run = _run(self.crawler)
         if run.budget_exhausted():
-            self._close("max_pages")
+            if self.has_pending_requests():  # else the crawl simply finishes
+                self._close("max_pages")
             return None
         request = super().next_request()
         if request is not None and _kind(request) == "page":
