@@ -120,14 +120,20 @@ class Measured:
     peak_rss_mb: float  # peak of the summed RSS of the process tree (sampled every 50 ms)
     max_single_rss_mb: float  # ru_maxrss of the largest child process
     rc: int
+    cpu_s: float = 0.0  # user + system CPU seconds of the whole tree: robust to other load on the machine
     extra: dict = field(default_factory=dict)
 
     @property
     def docs_per_s(self) -> float:
         return self.docs / self.seconds if self.seconds > 0 else float("nan")
 
+    @property
+    def docs_per_cpu_s(self) -> float:
+        return self.docs / self.cpu_s if self.cpu_s > 0 else float("nan")
 
-def _tree_rss(proc) -> int:
+
+def _tree_sample(proc, cpu_by_pid: dict[int, float]) -> int:
+    """Summed RSS of the tree now; records each process's CPU seconds so far in `cpu_by_pid`."""
     import psutil
 
     total = 0
@@ -137,7 +143,10 @@ def _tree_rss(proc) -> int:
         return 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                total += p.memory_info().rss
+                t = p.cpu_times()
+                cpu_by_pid[p.pid] = t.user + t.system
         except psutil.Error:
             continue
     return total
@@ -153,12 +162,13 @@ def measure(label: str, cmd: list[str], *, docs: int, env: dict | None = None, c
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     ps = psutil.Process(proc.pid)
     peak = 0
+    cpu_by_pid: dict[int, float] = {}
     done = threading.Event()
 
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(ps))
+            peak = max(peak, _tree_sample(ps, cpu_by_pid))
             done.wait(0.05)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -180,7 +190,10 @@ def measure(label: str, cmd: list[str], *, docs: int, env: dict | None = None, c
     extra = {}
     if log and rc != 0:
         extra["tail"] = Path(log).read_text(errors="replace")[-2000:]
-    return Measured(label, docs, seconds, peak / 2**20, usage.ru_maxrss / 1024, rc, extra)
+    # CPU: wait4 counts the child and the descendants it reaped; the samples also see workers that
+    # were never reaped (they miss each process's last 50 ms). The larger of the two is kept.
+    cpu = max(usage.ru_utime + usage.ru_stime, sum(cpu_by_pid.values()))
+    return Measured(label, docs, seconds, peak / 2**20, usage.ru_maxrss / 1024, rc, cpu, extra)
 
 
 def read_json_lines(path: Path) -> list[dict]:

@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kazcorpus.filters.script import (
+    _APOSTROPHES,
     _ARAB,
     _CYRL,
     _LATN,
@@ -72,9 +73,9 @@ _W = "[^\\W\\d_]"
 # Астану"), which are capitalised.
 _SIG_WORD = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғі]")
 _SIG_WORD_NO_I = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғ]")
-# ...except the first word, capitalised because it starts the sentence.
-_FIRST_SIG = re.compile("\\W*[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғіҚҒҰІ]")
-_FIRST_SIG_NO_I = re.compile("\\W*[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғҚҒҰ]")
+# ...and the first word, capitalised because it starts the sentence (its capital counts too).
+_FIRST_SIG = re.compile("\\W*(?:[ҚҒҰІ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғі])")
+_FIRST_SIG_NO_I = re.compile("\\W*(?:[ҚҒҰ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғ])")
 _ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
 # қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
 # vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
@@ -87,19 +88,82 @@ _NOT_KK_HABITS = re.compile(
     "|\\b[йэ]"  # word-initial й (Tatar/Bashkir for Kazakh ж) and э
     "|ч"  # Kazakh has ш where Kyrgyz and Tatar have ч
 )
+# Tatar and Bashkir suffixes end in ә after a consonant (-гә, -дә, -кә, -мә), Bashkir writes һ for
+# Kazakh с, Tatar keeps ъ/ь in Turkic words (мәгълүмат), -ләр is the Tatar/Bashkir plural; Kazakh
+# words practically never end in consonant + ә and its һ is rare (Arabic loans).
+_TT_BA_HABITS = re.compile("ләр|һ|[ъь][а-яәөү]*[әөү]|[әөү][а-яәөү]*[ъь]")
+_FINAL_AE = re.compile("[бвгджзйклмнңпрстфхцчшщһ]ә\\b")
+
+# Function words: the most frequent words of a language are its most reliable fingerprint, and a
+# dozen of them cover most sentences.  Kazakh ones that no neighbour spells the same way:
+_KK_WORDS = frozenset(
+    "және осы сол ол олар оның оны оған ма ме ба бе па пе өте емес еді екен немесе болды болып бола".split()
+)
+_KK_WORDS_NO_I = frozenset(w for w in _KK_WORDS if "і" not in w)
+# Frequent words of Tatar, Bashkir (as typed without its own letters), Kyrgyz and Uzbek (also as
+# read from Latin) that Kazakh spelling never produces: the Kazakh words are in brackets.
+_NEIGHBOUR_WORDS = frozenset(
+    # Tatar: белән (мен), бик (өте), бер (бір), иде (еді), дип (деп), инде (енді), гына/генә (ғана),
+    # әле (әлі), шул/шушы (сол/осы), ул (ол), сез/без (сіз/біз), юк (жоқ), өчен (үшін), кебек
+    # (сияқты), ничек (қалай), нәрсә (нәрсе), монда/моны/моңа (мұнда/мұны/мұған), аңа/миңа/сиңа
+    # (оған/маған/саған), хәзер (қазір), чөнки (себебі), әмма/ләкин (бірақ), буенча (бойынша),
+    # тиеш (тиіс), була/булды/булган/булып (бола/болды/болған/болып), итеп/итә (етіп/етеді)
+    "белән бик бер иде дип инде гына генә кына кенә әле шул шушы ул сез юк өчен кебек ничек нәрсә "
+    "монда моны моңа аңа миңа сиңа хәзер чөнки әмма ләкин буенча тиеш була булды булган булып итеп итә "
+    # Bashkir: менән (мен), был/ошо (бұл/осы), ине (еді), һин (сен), нимә (не), нисек (қалай),
+    # өсөн (үшін), кеүек (сияқты), буйынса (бойынша), тейеш (тиіс), сөнки (себебі), әммә (бірақ),
+    # быны/бында (мұны/мұнда), улай/улайһа/шулай (солай/олай болса)
+    "менән ошо һин нимә нисек өсөн кеүек буйынса тейеш сөнки әммә быны бында улай улайһа шулай "
+    # Kyrgyz: жана (және), үчүн (үшін), бул (бұл), бир (бір), дагы (тағы), кандай (қандай),
+    # ошол/ушул (сол/осы), бирок (бірақ), анткени (себебі), болуп/болгон (болып/болған), эмес (емес)
+    "жана үчүн бул бир дагы кандай ошол ушул бирок анткени болуп болгон эмес эле эмне "
+    # Uzbek, also as its Latin spelling reads in Cyrillic: ва (және), билан (мен), учун (үшін),
+    # эмас (емес), жуда (өте), ҳам (да), лекин/аммо (бірақ), ёки (немесе), кабі (сияқты), екан (екен)
+    "ва билан білан учун учүн эмас емас жуда хам хамда лекин лекін аммо ёки ёкі екан экан".split()
+)
+# Rare Kazakh homographs (бер 'give!', сез 'feel!', без 'gland', бу 'steam', мин/тип as
+# abbreviation or loan, һәм in old texts): weaker evidence.
+_NEIGHBOUR_WEAK = frozenset("бу без мин син тип һәм был".split())
+_CYR_WORD = re.compile("[а-яёәғқңөұүһіњ]+")
+
 # Latin letters outside every Kazakh alphabet, frequent in Turkish, Azerbaijani, Uzbek, Turkmen,
-# Crimean Tatar (c, ç, ə, x, w, â, î, û, ň, ž, ý outside 2018 text, the Uzbek turned comma).
-# Lower case only: capital X, C, I also write Roman numerals ("XXI ğasyr").
-# Tatar and Bashkir suffixes carry ә (-гә, -дә, -ләр), Bashkir writes һ for Kazakh с, Tatar keeps
-# ъ/ь in Turkic words (мәгълүмат); Kazakh suffixes never have ә and һ is rare (Arabic loans).
-_TT_BA_HABITS = re.compile("ә\\b|ләр|һ|[ъь][а-яәөү]*[әөү]|[әөү][а-яәөү]*[ъь]")
-_LATN_FOREIGN = re.compile("[cçəxwâîûňžʻ]|[og][‘’']")
+# Crimean Tatar (c, ç, ə, x, w, â, î, û, ň, ž, ý outside 2018 text).  Lower case only: capital X, C,
+# I also write Roman numerals ("XXI ğasyr").
+_LATN_FOREIGN = re.compile("[cçəxwâîûňž]")
 # Arabic-script letters Kazakh tote jazu never uses: Uyghur ئ ې ۈ, Persian/Urdu ی ے ں ٹ ڈ ڑ, Arabic
 # ة أ إ and vowel points.
 _ARAB_FOREIGN = re.compile("[ئېۈیےںٹڈڑةأإ\u064b-\u0652]")
 
+# Latin-script evidence, on lower-case text with apostrophes unified.  Kazakh writes ы as "y" in
+# every Latin spelling (2021, 2018, 2017, informal), so "y" after a consonant and before a consonant
+# or the end of a word is Kazakh ("qyzmet", "bolyp", "jaqsy"); in Uzbek, Turkish, Azerbaijani and
+# Turkmen "y" is a consonant and never stands there.
+_LATN_KK_Y = re.compile("[bdfghjklmnpqrstvz]y(?![aeiouäöüáóúıūə'])")
+_LATN_KK_WORDS = frozenset(
+    "jane zhane jäne osy sol ol olar emes eken ushin üşın üshin turaly boiynsha boyynsha arqyly biraq "
+    "bıraq qazir qazır dep degen bolyp boldy".split()
+)
+# Uzbek: oʻ and gʻ (written o' g'; 2017 Kazakh has them too, but never without its a' n' s' u' y'
+# i' c'), the gerund -ib (Kazakh -ып/-іп), -moq, -yap, -yotgan, -dagi, the genitive -ning, and its
+# most frequent words.  Turkish: ğ before a front vowel (Kazakh ғ only goes with back vowels) and
+# its most frequent words.
+_UZ_APOSTROPHE = re.compile("[og]'")
+_KK_2017_APOSTROPHE = re.compile("[ansucyi]'")
+_UZ_SUFFIX = re.compile("[^\\W\\d_](?:ib|ibdi|moq|moqchi|yap|yapti|yotgan|dagi|ning)\\b")
+_LATN_NEIGHBOUR_WORDS = frozenset(
+    # Uzbek
+    "va bilan uchun emas ham hamda juda lekin ammo yoki kabi esa shu haqida orqali hech nima ular unga "
+    "uning yana biroq ekan bo'lib bo'lgan bo'ladi qilib kerak "
+    # Turkish, Azerbaijani
+    "ve ile için gibi daha çok değil olarak olan var yok ama veya kadar sonra önce mı mu mü "
+    # Tatar (Latin)
+    "belän bik ide dip inde genä ğına".split()
+)
+_TR_GH_FRONT = re.compile("ğ[eiöüä]")
+_LATN_WORD = re.compile("[^\\W\\d_]+(?:'[^\\W\\d_]+)*")
+
 _LOG_ODDS_CLIP = 9.0
-_LATN_TURKIC = frozenset({"uz", "tr", "az", "tk", "tt", "ba", "ky", "crh", "ug"})
+_LATN_VETO = -6.0
 
 
 def _logit(p: float) -> float:
@@ -112,13 +176,16 @@ def _sigmoid(z: float) -> float:
 
 
 def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
-    """Letter evidence for Kazakh in Cyrillic text: (shift of the log-odds, ruled_out).
+    """Letter and word evidence for Kazakh in Cyrillic text: (shift of the log-odds, ruled_out).
 
-    Counts, per word: lower-case words with ұ қ ғ і (+10 per word in a sentence of one such word
-    per word), letters ә ө ү ң һ shared with other Turkic languages (+3), ұ which only Kazakh has
-    (+2 once), vowel-harmony breaks (-25); in text without ұ қ ғ і, Kyrgyz/Tatar spellings (-2.5
-    each).  The weights are round numbers read off the alphabets, not fitted to any data set.
-    `trust_i=False` when і was not written but guessed by a transliteration (informal Latin "i").
+    Counts lower-case words with ұ қ ғ і (+10 per word in a sentence of one such word per word),
+    letters ә ө ү ң һ shared with other Turkic languages (+3), ұ which only Kazakh has (+2 once),
+    vowel-harmony breaks (-25), Kazakh function words (+1.5 each, up to three), function words of
+    Tatar, Bashkir, Kyrgyz or Uzbek (-4 each, -1.5 for rare Kazakh homographs), Tatar/Bashkir
+    spellings (-1.5 each, -3 for a word ending in consonant + ә); in text without ұ қ ғ і,
+    Kyrgyz/Tatar spellings (-2.5 each).  The weights are round numbers read off the alphabets and
+    word lists, not fitted to any data set.  `trust_i=False` when і was not written but guessed by
+    a transliteration (informal Latin "i").
     """
     low = cyr.lower()
     count = low.count
@@ -129,10 +196,22 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
         if len(_ANTI.findall(low)) * 5 >= sig_letters:
             return 0.0, True
     words = cyr.count(" ") + 1
+    kk_words = _KK_WORDS if trust_i else _KK_WORDS_NO_I
+    n_kk = n_other = n_weak = 0
+    for w in _CYR_WORD.findall(low):
+        if w in kk_words:
+            n_kk += 1
+        elif w in _NEIGHBOUR_WORDS:
+            n_other += 1
+        elif w in _NEIGHBOUR_WEAK:
+            n_weak += 1
+    shift = 1.5 * min(n_kk, 3) - 4.0 * n_other - 1.5 * n_weak
     turk = count("ә") + count("ө") + count("ү") + count("ң") + count("һ")
-    shift = 3.0 * min(1.0, turk / words)
     if turk:
+        shift += 3.0 * min(1.0, turk / words)
         shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
+        if "ә" in low:
+            shift -= 3.0 * len(_FINAL_AE.findall(low))
     if sig_letters:
         sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(cyr))
         if (_FIRST_SIG if trust_i else _FIRST_SIG_NO_I).match(cyr):
@@ -145,6 +224,31 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
         # Nothing Kazakh-only: Kyrgyz/Tatar spellings decide against it.
         shift -= 2.5 * len(_NOT_KK_HABITS.findall(low))
     return shift, False
+
+
+def latin_evidence(low: str) -> tuple[float, int]:
+    """Evidence about Latin-script text (lower case, apostrophes unified): (shift of the Kazakh
+    log-odds from Uzbek, Turkish and Tatar marks, number of Kazakh marks).
+
+    Kazakh marks: "y" standing for ы between consonants or at a word's end, Kazakh function words.
+    Against: Uzbek o' g' (beyond what 2017 Kazakh apostrophes explain), Uzbek suffixes (-2 each),
+    Uzbek/Turkish/Tatar function words and Turkish ğ before a front vowel (-3 each).
+    """
+    kk_marks = len(_LATN_KK_Y.findall(low))
+    shift = 0.0
+    for w in _LATN_WORD.findall(low):
+        if w in _LATN_KK_WORDS:
+            kk_marks += 1
+        elif w in _LATN_NEIGHBOUR_WORDS:
+            shift -= 3.0
+    if "'" in low:
+        uz = len(_UZ_APOSTROPHE.findall(low)) - 2 * len(_KK_2017_APOSTROPHE.findall(low))
+        if uz > 0:
+            shift -= 3.0 * uz
+    shift -= 2.0 * len(_UZ_SUFFIX.findall(low))
+    if "ğ" in low:
+        shift -= 3.0 * len(_TR_GH_FRONT.findall(low))
+    return shift, kk_marks
 
 
 # --------------------------------------------------------------------------------- the operator
@@ -167,10 +271,12 @@ class LangIdOperator(BaseOperator):
     def _predict(self, text: str, k: int = 5) -> dict[str, float]:
         return {label[9:]: prob for prob, label in self._model.f.predict(text, k, 0.0, "strict")}
 
-    def _judge_cyrillic(self, cyr: str, trust_i: bool = True) -> tuple[dict[str, float], bool]:
-        """fastText distribution on Cyrillic text with Kazakh moved by the letter evidence."""
+    def _judge_cyrillic(self, cyr: str, trust_i: bool = True, extra: float = 0.0) -> tuple[dict[str, float], bool]:
+        """fastText distribution on Cyrillic text with Kazakh moved by the letter evidence (and by
+        `extra`, evidence from the text as written before transliteration)."""
         probs = self._predict(cyr)
         shift, ruled_out = kazakh_evidence(cyr, trust_i=trust_i)
+        shift += extra
         p_kk = probs.get("kk", 0.0)
         if ruled_out:
             new_kk = 0.0
@@ -201,35 +307,27 @@ class LangIdOperator(BaseOperator):
             probs, _ = self._judge_cyrillic(text)
             return _best(probs, "Cyrl")
         if lat_n >= arab_n:
-            script = "Latn"
             variant = latin_variant(text)
             foreign = len(_LATN_FOREIGN.findall(text))
             # At most one foreign letter per hundred (names, brands) and no Turkish-style i.
-            plausible = (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(
-                text, variant
-            )
-            trust_i = variant != "informal"
-            convert = (lambda t: latin_to_cyrillic(t, variant)) if plausible else None
-        else:
-            script = "Arab"
-            foreign = len(_ARAB_FOREIGN.findall(text))
-            plausible = not foreign or foreign * 100 < len(_ARAB.findall(text))
-            convert = arabic_to_cyrillic if plausible else None
-            trust_i = True
-        raw = None
-        if convert is not None and script == "Latn" and not trust_i:
-            # Informal spelling is weak evidence: the reading as written must not already be a
-            # confident Latin-script Turkic language (Uzbek, Turkish...).
-            raw = self._predict(text, 1)
-            if max(raw.values(), default=0.0) >= 0.3 and next(iter(raw), "") in _LATN_TURKIC:
-                convert = None
-        if convert is not None:
-            probs, _ = self._judge_cyrillic(convert(text), trust_i)
-            lang, _, score = _best(probs, script)
+            if (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(text, variant):
+                shift, kk_marks = latin_evidence(text.translate(_APOSTROPHES).lower())
+                # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
+                if shift > _LATN_VETO and (kk_marks or variant != "informal"):
+                    cyr = latin_to_cyrillic(text, variant)
+                    probs, _ = self._judge_cyrillic(cyr, variant != "informal", shift)
+                    lang, _, score = _best(probs, "Latn")
+                    if lang == "kk":
+                        return "kk", "Latn", score
+            # Not Kazakh: name the language from the text as written.
+            return _best(self._predict(text, 1), "Latn")
+        foreign = len(_ARAB_FOREIGN.findall(text))
+        if not foreign or foreign * 100 < len(_ARAB.findall(text)):
+            probs, _ = self._judge_cyrillic(arabic_to_cyrillic(text))
+            lang, _, score = _best(probs, "Arab")
             if lang == "kk":
-                return "kk", script, score
-        # Not Kazakh: name the language from the text as written.
-        return _best(raw if raw is not None else self._predict(text, 1), script)
+                return "kk", "Arab", score
+        return _best(self._predict(text, 1), "Arab")
 
     # -- one document ---------------------------------------------------------------------------
 

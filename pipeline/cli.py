@@ -146,6 +146,10 @@ def _setup_logging(verbose: bool, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("apache_beam", "htmldate", "courlan", "charset_normalizer", "datatrove"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
+    # Beam warns at import about Google Cloud client libraries nobody asked for.
+    logging.getLogger().addFilter(lambda r: not str(r.msg).startswith("apitools not found"))
+    for h in logging.getLogger().handlers:
+        h.addFilter(lambda r: not str(r.msg).startswith("apitools not found"))
     # trafilatura logs an ERROR for every page it finds empty; those are counted drops, not errors.
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL if not verbose else logging.INFO)
 

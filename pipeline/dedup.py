@@ -86,9 +86,6 @@ class DedupConfig(BaseModel):
 # ------------------------------------------------------------------------------------ normal form
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-# Script decisions look at the start of the text: enough letters to tell Kazakh Latin from Cyrillic,
-# and the same decision for a page and its copy.
-SCRIPT_SAMPLE_CHARS = 600
 
 
 # Broad on purpose (every Latin and Cyrillic letter block): the words looked at must include every
@@ -106,9 +103,6 @@ def _repair_mixed_tokens(folded: str) -> str:
     """
     from kazcorpus.filters.script import repair_homoglyphs
 
-    if "ӊ" in folded or "Ӊ" in folded:
-        folded = repair_homoglyphs(folded)
-        return folded
     parts = []
     done = 0
     for m in _LATIN_RUN.finditer(folded):
@@ -134,26 +128,52 @@ def _turkic_lower(text: str) -> str:
     return text.replace("İ", "i").replace("I", "ı").lower()
 
 
+_FOREIGN_LETTER = re.compile(
+    "[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff"
+    "\ufb50-\ufdff\ufe70-\ufeff]"
+)
+
+
+def _fold(text: str) -> str:
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def _line_to_cyrillic(line: str) -> str:
+    """`to_cyrillic(line)` folded, with the homoglyph repair done only on the words that need it."""
+    from kazcorpus.filters.script import dominant_script, to_cyrillic
+
+    repaired = _repair_mixed_tokens(_fold(line))
+    # The script is judged after homoglyph repair, as `to_cyrillic` does ("Aб" is Cyrillic).
+    script = dominant_script(repaired)
+    if script == "Latn" and line.isascii() and "'" not in line:
+        # Plain ASCII Latin (English, code, informal spellings) is left as it is: transliterating
+        # it costs ~5 ms per page and only informal-ASCII Kazakh copies would gain from it.  The
+        # official Kazakh Latin alphabets all carry non-ASCII letters or apostrophes (2017).
+        return repaired
+    if script in ("Latn", "Arab"):
+        # Transliterate before folding: the 2017 alphabet writes letters with apostrophes.
+        return _fold(to_cyrillic(line, script))
+    return repaired
+
+
 def normalize(text: str) -> str:
     """Text as dedup compares it: one canonical Kazakh Cyrillic form, lower-cased, words only.
 
-    Latin- or Arabic-script text is transliterated (`filters.script.to_cyrillic`, which also repairs
-    homoglyphs); Cyrillic text gets its homoglyphs repaired.  Then Turkic lower-casing, and every run
-    of punctuation, symbols and whitespace becomes one space.
+    Line by line, Latin- or Arabic-script text is transliterated (`filters.script.to_cyrillic`,
+    which also repairs homoglyphs) and Cyrillic text gets its homoglyphs repaired.  The script is
+    judged per line, not per document, so a menu or footer in another script around a copy does
+    not change how the copied lines read.  Then Turkic lower-casing, and every run of
+    punctuation, symbols and whitespace (line breaks included) becomes one space.
     """
-    from kazcorpus.filters.script import dominant_script, to_cyrillic
-
     text = unicodedata.normalize("NFC", text)
-    folded = " ".join(_PUNCT.sub(" ", text).split())
-    # The script is judged after homoglyph repair, as `to_cyrillic` does ("Aб" is Cyrillic).
-    script = dominant_script(_repair_mixed_tokens(folded[:SCRIPT_SAMPLE_CHARS]))
-    if script in ("Latn", "Arab"):
-        # Transliterate before folding: the 2017 alphabet writes letters with apostrophes.
-        folded = " ".join(_PUNCT.sub(" ", to_cyrillic(text, script)).split())
-    else:
-        folded = _repair_mixed_tokens(folded)
-    return _turkic_lower(folded)
-
+    if "ӊ" in text or "Ӊ" in text:
+        text = text.replace("ӊ", "ң").replace("Ӊ", "Ң")
+    if not _FOREIGN_LETTER.search(text):
+        return _turkic_lower(_fold(text))
+    lines = []
+    for line in text.splitlines():
+        lines.append(_line_to_cyrillic(line) if _FOREIGN_LETTER.search(line) else _fold(line))
+    return _turkic_lower(" ".join(ln for ln in lines if ln))
 
 
 def exact_key(doc: Doc) -> str:

@@ -75,8 +75,10 @@ def plan_file(entry: dict[str, Any], ctx: RunContext):
         log.warning("could not split %s (%s); reading it whole", path, exc)
         ranges = [(0, None)]
     for start, end in ranges:
-        yield WorkUnit(entry["input_index"], path, entry["source"], entry["kind"], start, end,
-                       entry.get("options", {}))
+        options = dict(entry.get("options", {}))
+        # Readers apply the MIME filter, size cap and HTTP-status policy while reading archives.
+        options["extract"] = ctx.recipe.extract.model_dump()
+        yield WorkUnit(entry["input_index"], path, entry["source"], entry["kind"], start, end, options)
 
 
 # --------------------------------------------------------------------------- per-document work

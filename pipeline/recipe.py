@@ -165,8 +165,12 @@ def expand_inputs(recipe: Recipe) -> list[tuple[int, str, str, str]]:
         files = _match(spec.path)
         if not files:
             raise RecipeError(f"inputs[{i}].path: no file matches '{spec.path}'")
+        single = len(files) == 1 and files[0] == spec.path
         for f in files:
             kind = spec.kind or infer_kind(f)
+            if kind is None and not single:
+                # One odd file in a folder or glob is bad input, counted as `unknown_kind`, not fatal.
+                kind = "unknown"
             if kind is None:
                 raise RecipeError(
                     f"inputs[{i}].kind: cannot infer the kind of '{f}' from its name; "

@@ -661,9 +661,11 @@ def filter_metrics(docs: pd.DataFrame, labels: Mapping[str, Mapping[str, Any]],
     langs = ["all", *sorted(frame["lang"].dropna().astype(str).unique())]
     for lang in langs:
         part = frame if lang == "all" else frame[frame["lang"].astype(str) == lang]
-        by = part["rejected_by"].where(part["rejected_by"].notna(), None)
+        # Unknown stages (not in the funnel) count as last: their documents met every known filter.
+        last = len(rank)
+        ranks = [last if _is_missing(b) else rank.get(b, last) for b in part["rejected_by"]]
         for stage in order:
-            reached = part[[b is None or rank.get(b, len(order)) >= rank[stage] for b in by]]
+            reached = part[[r >= rank[stage] for r in ranks]]
             if reached.empty:
                 continue
             add(stage, lang, reached, reached["rejected_by"] == stage)

@@ -10,6 +10,7 @@ read before it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ KINDS = ("warc", "wet", "arc", "mediawiki", "jsonl", "parquet", "text")
 
 _SUFFIXES = [
     (".warc.wet.gz", "wet"), (".wet.gz", "wet"), (".wet", "wet"),
+    (".warc.wat.gz", "warc"), (".wat.gz", "warc"),
     (".warc.gz", "warc"), (".warc", "warc"), (".warc.bz2", "warc"), (".warc.zst", "warc"),
     (".arc.gz", "arc"), (".arc", "arc"),
     (".xml.bz2", "mediawiki"), (".xml.gz", "mediawiki"), (".xml.xz", "mediawiki"), (".xml", "mediawiki"),
@@ -30,11 +32,17 @@ _SUFFIXES = [
 ]
 
 
+# Dump names as Wikimedia and others write them: kkwiki-20261101-pages-articles.xml-p1p5000.bz2
+_DUMP_NAME = re.compile(r"\.xml(-[^/]*)?\.(bz2|gz|xz|7z)$")
+
+
 def infer_kind(path: str) -> str | None:
     name = os.path.basename(path).lower()
     for suffix, kind in _SUFFIXES:
         if name.endswith(suffix):
             return kind
+    if _DUMP_NAME.search(name):
+        return "mediawiki"
     return None
 
 

@@ -28,9 +28,10 @@ from functools import cache
 from importlib.metadata import version
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import Doc, text_hash
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExtractConfig(BaseModel):

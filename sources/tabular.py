@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 
 import xxhash
+
 from kazcorpus.pipeline.record import Doc, Provenance, ReadError, stable_id, text_hash
 from kazcorpus.sources import WorkUnit
 

@@ -49,7 +49,6 @@ _MAX_INFLATE_STEP = 1 << 20  # bound on bytes one zlib call may produce: no zip-
 _MAX_LINE = 1 << 16
 _MAX_HEADER_BYTES = 1 << 20
 _HTTP_HEAD_PREFIX = 1 << 16  # bytes read first to parse HTTP headers before deciding on the body
-_SKIPPED_TYPES = {"warcinfo", "request", "metadata", "continuation"}
 _CONTENT_TYPES = {"response", "resource", "conversion"}
 _PADDING = b"\x00\r\n \t"
 

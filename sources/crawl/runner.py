@@ -17,6 +17,7 @@ Scrapy classes in `spider.py` call into it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -160,6 +161,19 @@ class CrawlRun:
         return [str(p.relative_to(self.output)) for s in self.streams.values() for p in s.files]
 
 
+class _QuietThirdParty(logging.Filter):
+    """Drops Scrapy/Twisted records below the crawl's log level from handlers we did not set up."""
+
+    NAMES = ("scrapy", "twisted", "asyncio", "protego", "py.warnings")
+
+    def __init__(self, level: str):
+        super().__init__()
+        self.level = logging.getLevelName(level)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or not record.name.startswith(self.NAMES)
+
+
 def _scrapy_version() -> str:
     try:
         import scrapy
@@ -274,13 +288,24 @@ def run_crawl(config: CrawlConfig, output: str | Path, seeds: list[str], *, resu
         seeds, conditional = recrawl_targets(output)
     run = CrawlRun(config, output, seeds=seeds, recrawl=recrawl, conditional=conditional)
     started = time.time()
-    process = CrawlerProcess(scrapy_settings(config, run.jobdir))
+    settings = scrapy_settings(config, run.jobdir)
+    quiet = _QuietThirdParty(config.log_level)
+    root = logging.getLogger()
+    if root.handlers:
+        # `kazcorpus` already set up logging: Scrapy must not add a second handler, and its
+        # chatter must obey the crawl's log_level in the handlers that are there.
+        settings["LOG_INSTALL_ROOT_HANDLER"] = False
+        for handler in root.handlers:
+            handler.addFilter(quiet)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(KazSpider)
     process.crawl(crawler, run=run)
     try:
         process.start()
     finally:
         files = run.close()
+        for handler in root.handlers:
+            handler.removeFilter(quiet)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     reason = str(stats.get("finish_reason", "unknown"))
     summary = {

@@ -98,46 +98,49 @@ def test_review_notebook_runs_and_records_nothing_by_itself(demo_out, kernel_dir
 
 def test_tune_notebook_precision_matches_the_labels(demo_out, kernel_dir, monkeypatch, tmp_path):
     docs = review.load_docs(demo_out)
-    by_quality = docs[docs["rejected_by"] == "quality"].sort_values("id")
-    by_langid = docs[docs["rejected_by"] == "langid"].sort_values("id")
+    order = review.stage_order(review.load_manifest(demo_out), docs)
+    acting = [s for s in order if (docs["rejected_by"] == s).any()]
+    assert len(acting) >= 2, f"the demo should drop documents at two stages at least, got {acting}"
+    first, last = acting[0], acting[-1]
+    by_first = docs[docs["rejected_by"] == first].sort_values("id")
+    by_last = docs[docs["rejected_by"] == last].sort_values("id")
     kept = docs[docs["decision"] == "kept"].sort_values("id")
-    assert len(by_quality) >= 3 and len(by_langid) >= 2 and len(kept) >= 2, "the demo changed shape"
+    assert len(kept) >= 3
     labels = tmp_path / "labels.jsonl"
-    # quality: one wrongly dropped (keep), the others rightly dropped; langid: all right.
-    for i, (_, row) in enumerate(by_quality.iterrows()):
+    # last stage: its first drop was wrong (keep), the others right; first stage: all right.
+    for i, (_, row) in enumerate(by_last.iterrows()):
         review.record_label(labels, row["id"], "keep" if i == 0 else "drop", doc=row.to_dict())
-    for _, row in by_langid.iterrows():
+    for _, row in by_first.iterrows():
         review.record_label(labels, row["id"], "wrong_language", doc=row.to_dict())
     # one kept document is bad (missed by every filter), one is good, one is unsure and must not count.
     review.record_label(labels, kept.iloc[0]["id"], "drop", doc=kept.iloc[0].to_dict())
     review.record_label(labels, kept.iloc[1]["id"], "keep", doc=kept.iloc[1].to_dict())
-    if len(kept) > 2:
-        review.record_label(labels, kept.iloc[2]["id"], "other", note="unsure")
+    review.record_label(labels, kept.iloc[2]["id"], "other", note="unsure")
     results = tmp_path / "results"
-    quality_vals = review.score_values(docs, "quality.stop_words").dropna()
-    chosen = float(quality_vals.median())
     execute("tune_thresholds", demo_out, kernel_dir, monkeypatch,
             f"LABELS_FILE = {str(labels)!r}\nRESULTS_FOLDER = {str(results)!r}\nLANGUAGE = None\n"
-            f"SCORE = 'quality.stop_words'\nCHOSEN_THRESHOLD = {int(chosen)}")
+            "SCORE = 'lang_score'\nTHRESHOLDS = [0.0, 0.5, 0.9, 1.01]\nCHOSEN_THRESHOLD = 0.6")
 
     metrics = pd.read_csv(results / "filter_metrics.csv")
     everything = metrics[metrics["lang"] == "all"].set_index("stage")
-    n_q = len(by_quality)
-    assert everything.loc["quality", "precision"] == pytest.approx((n_q - 1) / n_q)
-    assert everything.loc["langid", "precision"] == pytest.approx(1.0)
-    # bad documents reaching quality: the n_q - 1 it dropped and the kept one it let through
-    assert everything.loc["quality", "recall"] == pytest.approx((n_q - 1) / n_q)
-    assert everything.loc["quality", "labelled"] == n_q + 2
-    n_l = len(by_langid)
-    assert everything.loc["langid", "recall"] == pytest.approx(n_l / (n_l + (n_q - 1) + 1))
-    assert everything.loc["pipeline", "precision"] == pytest.approx((n_q - 1 + n_l) / (n_q + n_l))
+    n_l, n_f = len(by_last), len(by_first)
+    assert everything.loc[last, "precision"] == pytest.approx((n_l - 1) / n_l)
+    # bad documents reaching the last stage: the n_l - 1 it dropped and the kept one it let through
+    assert everything.loc[last, "recall"] == pytest.approx((n_l - 1) / n_l)
+    assert everything.loc[last, "labelled"] == n_l + 2
+    assert everything.loc[first, "precision"] == pytest.approx(1.0)
+    assert everything.loc[first, "recall"] == pytest.approx(n_f / (n_f + (n_l - 1) + 1))
+    assert everything.loc[first, "labelled"] == n_f + n_l + 2
+    assert everything.loc["pipeline", "precision"] == pytest.approx((n_l - 1 + n_f) / (n_l + n_f))
 
-    sweep = pd.read_csv(results / "threshold_sweep.csv")
-    assert (sweep["scored"] == len(quality_vals)).all()
-    assert list(sweep["kept"]) == sorted(sweep["kept"], reverse=True)  # "min": higher threshold keeps fewer
+    sweep = pd.read_csv(results / "threshold_sweep.csv").set_index("threshold")
+    scored = docs["lang_score"].notna()
+    assert (sweep["scored"] == scored.sum()).all()
+    assert sweep.loc[0.0, "kept"] == scored.sum() and sweep.loc[1.01, "kept"] == 0
+    assert sweep.loc[0.5, "kept"] == (docs["lang_score"] >= 0.5).sum()
     assert (results / "threshold_sweep.png").stat().st_size > 1000
     fragment = (results / "recipe_fragment.yaml").read_text()
-    assert f"min_stop_words: {int(chosen)}" in fragment and "default:" in fragment
+    assert "langid:\n  min_score: 0.6\n" in fragment
 
 
 def test_report_notebook_saves_every_plot(demo_out, kernel_dir, monkeypatch, tmp_path):

@@ -195,6 +195,9 @@ def test_filter_metrics_counts_only_documents_that_reached_the_filter(synthetic)
     labels[kept[1]] = {"id": kept[1], "label": "keep"}
     labels[kept[2]] = {"id": kept[2], "label": "other"}
     m = review.filter_metrics(docs, labels, ["langid", "quality"]).set_index(["stage", "lang"])
+    # stages that dropped nothing here are left out, and must not shift who reached what
+    wider = review.filter_metrics(docs, labels, ["extract", "langid", "toxicity", "quality", "exact_dedup"])
+    pd.testing.assert_frame_equal(wider.set_index(["stage", "lang"]), m)
     assert m.loc[("langid", "all"), "precision"] == pytest.approx(4 / 5)
     assert m.loc[("langid", "all"), "recall"] == pytest.approx(4 / 6)  # two bad ones reached it and passed
     assert m.loc[("quality", "all"), "labelled"] == 3  # the langid drops never reached quality

@@ -31,6 +31,8 @@ class Site:
         self.routes = dict(routes or {})
         self.prefixes = dict(prefixes or {})  # path prefix -> route, for generated pages (calendars)
         self.hits: list[tuple[float, str, dict[str, str]]] = []
+        self.active = 0  # requests being answered now; max_active shows the crawler's concurrency
+        self.max_active = 0
         self._lock = threading.Lock()
         site = self
 
@@ -40,6 +42,15 @@ class Site:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with site._lock:
                     site.hits.append((time.monotonic(), self.path, dict(self.headers.items())))
+                    site.active += 1
+                    site.max_active = max(site.max_active, site.active)
+                try:
+                    self._answer()
+                finally:
+                    with site._lock:
+                        site.active -= 1
+
+            def _answer(self) -> None:
                 route = site.routes.get(self.path)
                 if route is None:
                     route = next((r for p, r in site.prefixes.items() if self.path.startswith(p)), None)

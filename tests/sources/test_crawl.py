@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ def main_site() -> Site:
         f"<url><loc>{site.base}/from-sitemap</loc></url></urlset>").encode())
     r["/"] = lambda h: html(links(
         "/page/1", "/page/2", "/page/1#section", "/page/1?utm_source=x", "/private/secret", "/redirect",
-        "/missing", "/error", "/huge", "/image", "/slow", "/slowish", "/calendar/2024-01",
+        "/missing", "/error", "/huge", "/image", "/slow", "/slowish", "/gzipped", "/calendar/2024-01",
         "http://127.0.0.2:9/outside", nofollow=("/nofollow",)))
     r["/page/1"] = lambda h: html("Бірінші бет. " + links("/", "/page/2"))
     r["/page/2"] = lambda h: html("Екінші бет. " + links("/page/1"))
@@ -121,6 +122,8 @@ def main_site() -> Site:
     r["/slow"] = slow(2.0, "too slow")
     r["/slowish"] = slow(0.25, "slow but fine")
     r["/from-sitemap"] = lambda h: html("found through the sitemap")
+    r["/gzipped"] = lambda h: (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"},
+                               gzip.compress("<html><body>Сығылған бет</body></html>".encode()))
     site.prefixes["/calendar/"] = _calendar
     return site
 
@@ -152,7 +155,9 @@ def test_per_host_delay_is_honoured(main_crawl):  # noqa: ANN001
     site, *_ = main_crawl
     measured = gaps(site.times())
     assert len(measured) >= 15
-    assert min(measured) >= DELAY - 0.02, measured
+    # measured where the site owner would: on arrival, so network and thread jitter count against us
+    assert min(measured) >= DELAY - 0.05, measured
+    assert statistics.median(measured) >= DELAY, measured
 
 
 def test_redirect_followed_and_recorded(main_crawl):  # noqa: ANN001
@@ -233,6 +238,9 @@ def test_warcs_read_back_by_the_project_reader(main_crawl):  # noqa: ANN001
             assert not hasattr(item, "reason") or item.reason is None, item
             docs[item.url] = item
     assert set(docs) == set(fetched)
+    # stored as sent (compressed, with its Content-Encoding); the reader decodes it
+    assert "Сығылған бет".encode() in docs[site.base + "/gzipped"].raw
+    assert page_records(out)[site.base + "/gzipped"][3].startswith(b"<html>")
     doc = docs[site.base + "/page/1"]
     assert "Бірінші бет".encode() in doc.raw
     entry = fetched[site.base + "/page/1"]
@@ -267,12 +275,12 @@ def test_robots_crawl_delay_obeyed(tmp_path):  # noqa: ANN001
         assert result.returncode == 0, result.stderr
         measured = gaps(site.times())
     assert len(measured) == 4  # robots.txt, /, /p0, /p1, /p2
-    assert min(measured) >= 0.38, measured
+    assert min(measured) >= 0.35 and statistics.median(measured) >= 0.4, measured
     runs = (tmp_path / "out" / "crawl-runs.jsonl").read_text()
     assert '"crawl_delays": {"127.0.0.1": 0.4}' in runs
 
 
-def test_backoff_on_503_and_unavailable_robots(tmp_path):  # noqa: ANN001
+def test_concurrency_backoff_on_503_and_unavailable_robots(tmp_path):  # noqa: ANN001
     busy = {"n": 0}
 
     def flaky(handler):  # noqa: ANN001, ANN202
@@ -283,7 +291,14 @@ def test_backoff_on_503_and_unavailable_robots(tmp_path):  # noqa: ANN001
 
     site = Site()
     site.routes["/robots.txt"] = lambda h: (404, {"Content-Type": "text/html"}, b"Disallow: /")
-    site.routes["/"] = lambda h: html(links("/busy", "/after"))
+    site.routes["/"] = lambda h: html(links("/busy", "/after", "/s1", "/s2", "/s3"))
+
+    def slow(handler):  # noqa: ANN001, ANN202 - slower than the delay: only the concurrency limit serialises
+        time.sleep(0.3)
+        return html("slow")
+
+    for path in ("/s1", "/s2", "/s3"):
+        site.routes[path] = slow
     site.routes["/busy"] = flaky
     site.routes["/after"] = lambda h: html("after")
     down = Site()  # robots.txt answers 500: RFC 9309 says "disallow everything"
@@ -295,6 +310,7 @@ def test_backoff_on_503_and_unavailable_robots(tmp_path):  # noqa: ANN001
         assert result.returncode == 0, result.stderr
         hits = list(site.hits)
         down_paths = down.paths()
+    assert site.max_active == 1  # per_host_concurrency: 1
     busy_times = [t for t, p, _ in hits if p == "/busy"]
     assert len(busy_times) == 2
     after_busy = [t for t, p, _ in hits if t > busy_times[0]]
@@ -474,3 +490,16 @@ def test_kazcorpus_run_reads_the_crawl(main_crawl, tmp_path):  # noqa: ANN001
         assert (Path(prov["uri"]).name, prov["offset"]) == (Path(entry["warc"]).name, entry["offset"])
         assert prov["date"] == entry["time"][:19] + "Z"  # the fetch time, from WARC-Date
         assert prov["record_id"].startswith("<urn:uuid:")
+
+
+def test_every_config_key_is_documented_and_used():
+    import yaml
+
+    from kazcorpus.sources.crawl.config import CrawlConfig, default_config_text
+
+    fields = set(CrawlConfig.model_fields)
+    assert set(yaml.safe_load(default_config_text())) == fields  # default.yaml documents every key
+    here = Path(sys.modules[CrawlConfig.__module__].__file__).parent
+    code = "".join(p.read_text() for p in here.glob("*.py") if p.name != "config.py")
+    unused = sorted(f for f in fields if f".{f}" not in code and f"{f}=" not in code)
+    assert not unused, f"config keys nothing reads: {unused}"

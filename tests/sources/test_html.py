@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from kazcorpus.pipeline.record import Doc, Provenance, text_hash
 from kazcorpus.sources import html as html_mod
 from kazcorpus.sources.html import (
@@ -18,7 +19,6 @@ from kazcorpus.sources.html import (
     licence_name,
     rights_signals,
 )
-
 from tests.sources.archive_fixtures import EN_HTML, KK_HTML, RU_HTML_CP1251
 
 

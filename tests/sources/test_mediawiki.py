@@ -8,6 +8,7 @@ import lzma
 from pathlib import Path
 
 import pytest
+
 from kazcorpus.pipeline.record import Doc, ReadError
 from kazcorpus.sources import WorkUnit, mediawiki, read_unit
 from kazcorpus.sources.html import ExtractOperator

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+
 from kazcorpus.pipeline.record import Doc, ReadError, stable_id
 from kazcorpus.sources import WorkUnit, read_unit
 from kazcorpus.sources.reread import reread, reread_doc

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from kazcorpus.pipeline.record import Doc, ReadError
 from kazcorpus.sources import WorkUnit, read_unit, warc
 from kazcorpus.sources.reread import reread, reread_doc
-
 from tests.sources.archive_fixtures import (
     EN_HTML,
     KK_HTML,
