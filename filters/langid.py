@@ -87,6 +87,7 @@ _NOT_KK_HABITS = re.compile(
     "|[кг][аоуы]|[аоуы][кг](?![а-яё]*[еіиәөү])"  # к/г with back vowels, where Kazakh has қ/ғ
     "|\\b[йэ]"  # word-initial й (Tatar/Bashkir for Kazakh ж) and э
     "|ч"  # Kazakh has ш where Kyrgyz and Tatar have ч
+    "|(?<=[а-яөүң])(?:[гк]ө|[дтн]ү)\\b"  # Kyrgyz rounded suffixes (үйгө, келдү): Kazakh has -ге, -ді
 )
 # Tatar and Bashkir suffixes end in ә after a consonant (-гә, -дә, -кә, -мә), Bashkir writes һ for
 # Kazakh с, Tatar keeps ъ/ь in Turkic words (мәгълүмат), -ләр is the Tatar/Bashkir plural; Kazakh
@@ -146,20 +147,26 @@ _LATN_KK_WORDS = frozenset(
 # Uzbek: oʻ and gʻ (written o' g'; 2017 Kazakh has them too, but never without its a' n' s' u' y'
 # i' c'), the gerund -ib (Kazakh -ып/-іп), -moq, -yap, -yotgan, -dagi, the genitive -ning, and its
 # most frequent words.  Turkish: ğ before a front vowel (Kazakh ғ only goes with back vowels) and
-# its most frequent words.
+# its most frequent words (ği is left out: Kazakh loans have it, as in tabiği).
 _UZ_APOSTROPHE = re.compile("[og]'")
-_KK_2017_APOSTROPHE = re.compile("[ansucyi]'")
+_KK_2017_APOSTROPHE = re.compile("[nsucyi]'")  # not a': Uzbek writes it too (ma'no, ta'lim)
 _UZ_SUFFIX = re.compile("[^\\W\\d_](?:ib|ibdi|moq|moqchi|yap|yapti|yotgan|dagi|ning)\\b")
 _LATN_NEIGHBOUR_WORDS = frozenset(
     # Uzbek
     "va bilan uchun emas ham hamda juda lekin ammo yoki kabi esa shu haqida orqali hech nima ular unga "
-    "uning yana biroq ekan bo'lib bo'lgan bo'ladi qilib kerak "
+    "uning u yana biroq ekan bo'lib bo'lgan bo'ladi qilib kerak "
     # Turkish, Azerbaijani
     "ve ile için gibi daha çok değil olarak olan var yok ama veya kadar sonra önce mı mu mü "
     # Tatar (Latin)
     "belän bik ide dip inde genä ğına".split()
 )
-_TR_GH_FRONT = re.compile("ğ[eiöüä]")
+_TR_GH_FRONT = re.compile("ğ[eöüä]")
+# In the official alphabets "y" is the vowel ы, which never stands before another vowel in Kazakh
+# (я is "ia", "ıa"); a consonant y (Turkish Türkiye, Uzbek dunyo) does all the time.
+_CONSONANT_Y = re.compile("y[aeoäöüūáóú]")
+# 2021 writes і (ı) about three times as often as и (i) and ы (y) more often still; Turkish and
+# Azerbaijani i is more frequent than ı, and their y is a consonant.
+_I_AFTER_CONSONANT_2021 = re.compile("(?<=[bdfghjklmnpqrstvzğñş])i")
 _LATN_WORD = re.compile("[^\\W\\d_]+(?:'[^\\W\\d_]+)*")
 
 _LOG_ODDS_CLIP = 9.0
@@ -226,13 +233,15 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
     return shift, False
 
 
-def latin_evidence(low: str) -> tuple[float, int]:
+def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
     """Evidence about Latin-script text (lower case, apostrophes unified): (shift of the Kazakh
     log-odds from Uzbek, Turkish and Tatar marks, number of Kazakh marks).
 
     Kazakh marks: "y" standing for ы between consonants or at a word's end, Kazakh function words.
     Against: Uzbek o' g' (beyond what 2017 Kazakh apostrophes explain), Uzbek suffixes (-2 each),
-    Uzbek/Turkish/Tatar function words and Turkish ğ before a front vowel (-3 each).
+    Uzbek/Turkish/Tatar function words and Turkish ğ before a front vowel (-3 each).  In the
+    official alphabets (`variant` not "informal") a consonant y counts -1.5, and in 2021 text each
+    dotted i after a consonant beyond the count of ı and vowel y counts -1.
     """
     kk_marks = len(_LATN_KK_Y.findall(low))
     shift = 0.0
@@ -241,13 +250,19 @@ def latin_evidence(low: str) -> tuple[float, int]:
             kk_marks += 1
         elif w in _LATN_NEIGHBOUR_WORDS:
             shift -= 3.0
-    if "'" in low:
-        uz = len(_UZ_APOSTROPHE.findall(low)) - 2 * len(_KK_2017_APOSTROPHE.findall(low))
-        if uz > 0:
-            shift -= 3.0 * uz
+    if "'" in low and (uz := len(_UZ_APOSTROPHE.findall(low))):
+        kk_2017 = len(_KK_2017_APOSTROPHE.findall(low))
+        # Without any apostrophe letter of Kazakh 2017 besides o' g', the text is Uzbek.
+        shift -= 3.0 * max(0, uz - 2 * kk_2017) + (0.0 if kk_2017 else -_LATN_VETO)
     shift -= 2.0 * len(_UZ_SUFFIX.findall(low))
     if "ğ" in low:
         shift -= 3.0 * len(_TR_GH_FRONT.findall(low))
+    if variant != "informal":
+        shift -= 1.5 * len(_CONSONANT_Y.findall(low))
+        if variant == "2021":
+            excess = len(_I_AFTER_CONSONANT_2021.findall(low)) - low.count("ı") - len(_LATN_KK_Y.findall(low))
+            if excess > 0:
+                shift -= excess
     return shift, kk_marks
 
 
@@ -311,7 +326,7 @@ class LangIdOperator(BaseOperator):
             foreign = len(_LATN_FOREIGN.findall(text))
             # At most one foreign letter per hundred (names, brands) and no Turkish-style i.
             if (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(text, variant):
-                shift, kk_marks = latin_evidence(text.translate(_APOSTROPHES).lower())
+                shift, kk_marks = latin_evidence(text.translate(_APOSTROPHES).lower(), variant)
                 # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
                 if shift > _LATN_VETO and (kk_marks or variant != "informal"):
                     cyr = latin_to_cyrillic(text, variant)

@@ -34,7 +34,7 @@ from kazcorpus.sources.crawl.scope import Scope, normalise_url  # noqa: E402
 from kazcorpus.sources.crawl.warcfiles import read_log, recover_open_files  # noqa: E402
 from tests.sources.crawl_site import Site, html, links  # noqa: E402
 
-DELAY = 0.2
+DELAY = 0.15
 HUGE_LIMIT = 50_000
 
 
