@@ -332,18 +332,26 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
         docs = docs | "HostBoilerplate" >> HostBoilerplate(recipe.dedup.boilerplate)
     docs = docs | "MeasureDocs" >> beam.ParDo(MeasureDocs(ctx))
 
+    extra_outputs = []
     if recipe.dedup.enabled:
         early_rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)
         kept = docs | "StillKept" >> beam.Filter(lambda d: not d.rejected)
         dropped = [early_rejected]
         if recipe.dedup.exact:
             deduped = kept | "ExactDedup" >> ExactDedup(recipe.dedup)
+            if recipe.dedup.exact_url:
+                from kazcorpus.pipeline.dedup import UrlDedup
+
+                deduped = deduped | "UrlDedup" >> UrlDedup()
             dropped.append(deduped | "ExactDuplicates" >> beam.Filter(lambda d: d.rejected))
             kept = deduped | "ExactKept" >> beam.Filter(lambda d: not d.rejected)
         if recipe.dedup.minhash or recipe.dedup.against:
             from kazcorpus.pipeline.dedup import NearDedup
 
-            kept = kept | "NearDedup" >> NearDedup(recipe.dedup, out_dir=ctx.out_dir, work_dir=ctx.work_dir)
+            near = NearDedup(recipe.dedup, out_dir=ctx.out_dir, work_dir=ctx.work_dir)
+            kept = kept | "NearDedup" >> near
+            if near.index_entries is not None:
+                extra_outputs.append(near.index_entries)
         docs = (*dropped, kept) | "AllDocs" >> beam.Flatten()
 
     written = (
@@ -357,6 +365,8 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
         | "GroupIndexBuckets" >> beam.GroupByKey()
         | "WriteIndex" >> beam.Map(lambda kv, c: shards.write_index_bucket(c.out_dir, kv[0], list(kv[1])), ctx)
     )
+    if extra_outputs:
+        index_entries = (index_entries, *extra_outputs) | "AllIndexFiles" >> beam.Flatten()
     docs_stats = docs | "DocStats" >> beam.Map(doc_stats) | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
     err_stats = errors | "ErrorStats" >> beam.Map(error_stats) | "MergeErrorStats" >> beam.CombineGlobally(
         MergeErrors())

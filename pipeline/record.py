@@ -44,6 +44,7 @@ class Provenance:
     extractor: str | None = None  # "trafilatura 2.3.1", "mwparserfromhell 0.7.2", "none"
     run_id: str | None = None
     text_hash: str | None = None  # xxh3-128 of the text right after extraction (before redaction)
+    robots: str | None = None  # the crawler's robots.txt decision for this fetch (WARC-Robots)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -150,6 +151,7 @@ PROVENANCE_TYPE = pa.struct(
         ("extractor", pa.string()),
         ("run_id", pa.string()),
         ("text_hash", pa.string()),
+        ("robots", pa.string()),
     ]
 )
 

@@ -117,7 +117,7 @@ def run(recipe: Recipe, beam_args: list[str] | None = None) -> dict[str, Any]:
     run_id = compute_run_id(recipe, entries)
     ctx = RunContext(recipe=recipe, run_id=run_id, out_dir=recipe.output)
     # Shards of an earlier run with another run id would be mixed in: clear released files first.
-    for sub in (shards.DATA_DIR, shards.REJECTED_DIR, shards.INDEX_DIR):
+    for sub in (shards.DATA_DIR, shards.REJECTED_DIR, shards.INDEX_DIR, "dedup"):
         fs.delete(fs.list_files(fs.join(recipe.output, sub, "*.parquet")))
     log.info("run %s: %d input files -> %s", run_id, len(entries), recipe.output)
     run_pipeline(ctx, entries, beam_args or [])

@@ -743,12 +743,14 @@ def _to_doc(unit: WorkUnit, base: str, rec: _Record, cfg, wanted: set[str]) -> D
         meta["inner_length"] = rec.inner_length
     meta.update(rec.extra)
     for name, key in (("warc-truncated", "warc_truncated"),
-                      ("warc-identified-payload-type", "identified_payload_type")):
+                      ("warc-identified-payload-type", "identified_payload_type"),
+                      ("warc-crawl-depth", "crawl_depth"), ("warc-ip-address", "ip")):
         if h.get(name):
             meta[key] = h[name]
     key = rid or (f"{base}@{rec.offset}" + (f"+{rec.inner}" if rec.inner else ""))
+    # WARC-Date is the fetch time; WARC-Robots is what our crawler decided about robots.txt.
     prov = Provenance(uri=unit.path, offset=rec.offset, length=rec.length, record_id=rid,
-                      digest=digest, date=date)
+                      digest=digest, date=date, robots=h.get("warc-robots") or None)
     doc = Doc(id=stable_id(unit.source, key), source=unit.source, provenance=prov, url=facts.url,
               metadata=meta)
     if facts.wtype == "revisit":

@@ -247,6 +247,7 @@ def test_warcs_read_back_by_the_project_reader(main_crawl):  # noqa: ANN001
     assert doc.provenance.offset == entry["offset"]
     assert Path(doc.provenance.uri).name == Path(entry["warc"]).name
     assert doc.provenance.date == entry["time"][:19] + "Z"
+    assert doc.provenance.robots == entry["robots"]
 
 
 def test_robots_decision_and_fetch_time_in_warc_headers(main_crawl):  # noqa: ANN001
