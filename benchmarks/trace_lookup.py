@@ -55,6 +55,23 @@ def build(root: Path, n_docs: int, per_shard: int, words: int) -> list[str]:
     return ids
 
 
+def _set_row_group(rows: int) -> None:
+    """Shards with smaller row groups: `trace` then reads one of them instead of the whole shard."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from kazcorpus.pipeline.record import to_table
+
+    def parquet_bytes(docs, *, rejected):
+        buf = io.BytesIO()
+        pq.write_table(to_table(docs, rejected=rejected), buf, compression="zstd", write_statistics=True,
+                       store_schema=True, row_group_size=rows)
+        return buf.getvalue()
+
+    shards.parquet_bytes = parquet_bytes
+
+
 def timed(fn, ids: list[str]) -> float:
     times = []
     for doc_id in ids:
@@ -71,9 +88,13 @@ def main() -> None:
     ap.add_argument("--per-shard", type=int, default=10_000)
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--words", type=int, default=60, help="words per document")
+    ap.add_argument("--row-group", type=int, default=None,
+                    help="rows per Parquet row group in the shards (default: the shard writer's)")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kazcorpus-trace-bench-"))
     try:
+        if args.row_group:
+            _set_row_group(args.row_group)
         t0 = time.perf_counter()
         ids = build(root, args.docs, args.per_shard, args.words)
         size = sum(p.stat().st_size for p in root.rglob("*.parquet"))

@@ -71,8 +71,9 @@ _W = "[^\\W\\d_]"
 # Lower-case words holding a Kazakh-distinctive letter (the match ends at that letter).  Only
 # lower-case words count: in other languages Kazakh letters turn up in names ("Тоқаев прибыл в
 # Астану"), which are capitalised.
-_SIG_WORD = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғі]")
-_SIG_WORD_NO_I = re.compile("\\b[а-яёәғқңөұүһі]*[ұқғ]")
+# (The classes before the last letter leave it out, so the regex never backtracks.)
+_SIG_WORD = re.compile("\\b[а-яёәңөүһ]*[ұқғі]")
+_SIG_WORD_NO_I = re.compile("\\b[а-яёәңөүһі]*[ұқғ]")
 # ...and the first word, capitalised because it starts the sentence (its capital counts too).
 _FIRST_SIG = re.compile("\\W*(?:[ҚҒҰІ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғі])")
 _FIRST_SIG_NO_I = re.compile("\\W*(?:[ҚҒҰ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғ])")
@@ -80,7 +81,7 @@ _ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
 # қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
 # vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
 # ы and і in one word break it the same way (Kazakh keeps a word's vowels all back or all front).
-_DISHARMONY = re.compile("[қғ][іеәөү]|[іеәөү][қғ]|ы[а-яёәғқңөұүһі]*і|і[а-яёәғқңөұүһі]*ы")
+_DISHARMONY = re.compile("[қғ][іеәөү]|[іеәөү][қғ]|ы[а-яёәғқңөұүһ]*і|і[а-яёәғқңөұүһ]*ы")
 # Spellings Kazakh never uses in its own words but Kyrgyz, Tatar or Bashkir do all the time.
 _NOT_KK_HABITS = re.compile(
     "аа|оо|уу|үү|өө|ээ|ыы"  # long vowels (Kyrgyz, also Mongolian)
@@ -167,9 +168,15 @@ _CONSONANT_Y = re.compile("y[aeoäöüūáóú]")
 # 2021 writes і (ı) about three times as often as и (i) and ы (y) more often still; Turkish and
 # Azerbaijani i is more frequent than ı, and their y is a consonant.
 _I_AFTER_CONSONANT_2021 = re.compile("(?<=[bdfghjklmnpqrstvzğñş])i")
+# 2021 ı is the front vowel і, so it follows a back vowel (a o y) in a word only in a few loans
+# (qazır, qabılet); Turkish, Azerbaijani and Crimean Tatar back ı does so all the time (kitabı,
+# masanın, bardım).  u is left out: after a vowel it is the glide of front words too (ekeuı).
+_BACK_THEN_I_2021 = re.compile("[aoy][^\\W\\d_aeıiouyäöüū]*ı")
 _LATN_WORD = re.compile("[^\\W\\d_]+(?:'[^\\W\\d_]+)*")
 
 _LOG_ODDS_CLIP = 9.0
+# fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
+_TOP_K = 5
 _LATN_VETO = -6.0
 
 
@@ -192,7 +199,8 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
     spellings (-1.5 each, -3 for a word ending in consonant + ә); in text without ұ қ ғ і,
     Kyrgyz/Tatar spellings (-2.5 each).  The weights are round numbers read off the alphabets and
     word lists, not fitted to any data set.  `trust_i=False` when і was not written but guessed by
-    a transliteration (informal Latin "i").
+    a transliteration (informal Latin "i", which also loses ң ұ ү ө ә ғ): neighbours' function
+    words and spellings are then not counted.
     """
     low = cyr.lower()
     count = low.count
@@ -203,20 +211,24 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
         if len(_ANTI.findall(low)) * 5 >= sig_letters:
             return 0.0, True
     words = cyr.count(" ") + 1
-    kk_words = _KK_WORDS if trust_i else _KK_WORDS_NO_I
-    n_kk = n_other = n_weak = 0
-    for w in _CYR_WORD.findall(low):
-        if w in kk_words:
-            n_kk += 1
-        elif w in _NEIGHBOUR_WORDS:
-            n_other += 1
-        elif w in _NEIGHBOUR_WEAK:
-            n_weak += 1
-    shift = 1.5 * min(n_kk, 3) - 4.0 * n_other - 1.5 * n_weak
+    tokens = _CYR_WORD.findall(low)
+    if trust_i:
+        n_kk = sum(map(_KK_WORDS.__contains__, tokens))
+        shift = (
+            1.5 * (n_kk if n_kk < 3 else 3)
+            - 4.0 * sum(map(_NEIGHBOUR_WORDS.__contains__, tokens))
+            - 1.5 * sum(map(_NEIGHBOUR_WEAK.__contains__, tokens))
+        )
+    else:
+        # Read from informal Latin, which loses ң ұ ү ө ә: бул, жана are Kazakh бұл, жаңа there,
+        # so only the Kazakh words count.
+        n_kk = sum(map(_KK_WORDS_NO_I.__contains__, tokens))
+        shift = 1.5 * (n_kk if n_kk < 3 else 3)
     turk = count("ә") + count("ө") + count("ү") + count("ң") + count("һ")
     if turk:
         shift += 3.0 * min(1.0, turk / words)
-        shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
+        if "һ" in low or "ләр" in low or "ъ" in low or "ь" in low:
+            shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
         if "ә" in low:
             shift -= 3.0 * len(_FINAL_AE.findall(low))
     if sig_letters:
@@ -227,8 +239,9 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
         if sig and "ұ" in low:
             shift += 2.0
         shift -= 25.0 * len(_DISHARMONY.findall(low)) / words
-    else:
-        # Nothing Kazakh-only: Kyrgyz/Tatar spellings decide against it.
+    elif trust_i:
+        # No Kazakh-only letter: Kyrgyz/Tatar spellings decide against it (not in a reading of
+        # informal Latin, which writes г and к for ғ and қ).
         shift -= 2.5 * len(_NOT_KK_HABITS.findall(low))
     return shift, False
 
@@ -241,7 +254,8 @@ def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
     Against: Uzbek o' g' (beyond what 2017 Kazakh apostrophes explain), Uzbek suffixes (-2 each),
     Uzbek/Turkish/Tatar function words and Turkish ğ before a front vowel (-3 each).  In the
     official alphabets (`variant` not "informal") a consonant y counts -1.5, and in 2021 text each
-    dotted i after a consonant beyond the count of ı and vowel y counts -1.
+    dotted i after a consonant beyond the count of ı and vowel y counts -1, a word with ı after a
+    back vowel -3 (it also counts for Kazakh once read as і, which this undoes).
     """
     kk_marks = len(_LATN_KK_Y.findall(low))
     shift = 0.0
@@ -263,6 +277,8 @@ def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
             excess = len(_I_AFTER_CONSONANT_2021.findall(low)) - low.count("ı") - len(_LATN_KK_Y.findall(low))
             if excess > 0:
                 shift -= excess
+            if "ı" in low:
+                shift -= 3.0 * len(_BACK_THEN_I_2021.findall(low))
     return shift, kk_marks
 
 
@@ -283,63 +299,72 @@ class LangIdOperator(BaseOperator):
 
     # -- one paragraph --------------------------------------------------------------------------
 
-    def _predict(self, text: str, k: int = 5) -> dict[str, float]:
+    def _predict(self, text: str, k: int = _TOP_K) -> dict[str, float]:
         return {label[9:]: prob for prob, label in self._model.f.predict(text, k, 0.0, "strict")}
 
-    def _judge_cyrillic(self, cyr: str, trust_i: bool = True, extra: float = 0.0) -> tuple[dict[str, float], bool]:
-        """fastText distribution on Cyrillic text with Kazakh moved by the letter evidence (and by
-        `extra`, evidence from the text as written before transliteration)."""
-        probs = self._predict(cyr)
+    def _judge_cyrillic(self, cyr: str, trust_i: bool = True, extra: float = 0.0) -> tuple[str, float]:
+        """(language, probability) from fastText on Cyrillic text, with the log-odds of Kazakh moved
+        by the letter evidence (and by `extra`, evidence from the text as written before
+        transliteration); the other languages share what Kazakh gains or loses."""
+        preds = self._model.f.predict(cyr, _TOP_K, 0.0, "strict")
+        if not preds:
+            return "und", 0.0
+        p_kk = 0.0
+        other, p_other = "und", 0.0
+        for p, label in preds:
+            if label == "__label__kk":
+                p_kk = p
+            elif p > p_other:
+                other, p_other = label[9:], p
         shift, ruled_out = kazakh_evidence(cyr, trust_i=trust_i)
-        shift += extra
-        p_kk = probs.get("kk", 0.0)
         if ruled_out:
             new_kk = 0.0
         else:
-            z = max(-_LOG_ODDS_CLIP, min(_LOG_ODDS_CLIP, _logit(p_kk) + shift))
-            new_kk = _sigmoid(z)
+            z = _logit(p_kk) + shift + extra
+            new_kk = _sigmoid(-_LOG_ODDS_CLIP if z < -_LOG_ODDS_CLIP else _LOG_ODDS_CLIP if z > _LOG_ODDS_CLIP else z)
         rest = 1.0 - p_kk
-        scale = (1.0 - new_kk) / rest if rest > 1e-9 else 0.0
-        out = {lang: p * scale for lang, p in probs.items() if lang != "kk"}
-        if new_kk > 0:
-            out["kk"] = new_kk
-        return out, ruled_out
+        p_other = p_other * (1.0 - new_kk) / rest if rest > 1e-9 else 0.0
+        if new_kk >= p_other and new_kk > 0.0:
+            return "kk", min(1.0, new_kk)
+        return other, min(1.0, max(0.0, p_other))
 
     def judge(self, text: str) -> tuple[str, str, float]:
         """(language, script, score) of one paragraph (no newlines needed; any are ignored)."""
         self.ensure_setup()
-        text = " ".join(repair_homoglyphs(text).split())
-        present = [rx for rx in (_CYRL, _LATN, _ARAB) if rx.search(text)]
-        if not present:
-            return "und", "Zyyy", 0.0
-        if len(present) == 1:
-            # One script only (the usual case): no need to count letters.
-            rx = present[0]
-            cyr_n, lat_n, arab_n = (1, 0, 0) if rx is _CYRL else (0, 1, 0) if rx is _LATN else (0, 0, 1)
-        else:
+        if "\n" in text or "\t" in text or "\r" in text:
+            text = " ".join(text.split())
+        has_cyr = _CYRL.search(text) is not None
+        has_lat = _LATN.search(text) is not None
+        if has_cyr and has_lat or "ӊ" in text or "Ӊ" in text:
+            text = repair_homoglyphs(text)
+        has_arab = _ARAB.search(text) is not None
+        if has_cyr + has_lat + has_arab > 1:
             cyr_n, lat_n, arab_n = (len(rx.findall(text)) for rx in (_CYRL, _LATN, _ARAB))
+        elif has_cyr + has_lat + has_arab == 0:
+            return "und", "Zyyy", 0.0
+        else:
+            cyr_n, lat_n, arab_n = has_cyr, has_lat, has_arab
         if cyr_n >= lat_n and cyr_n >= arab_n:
-            probs, _ = self._judge_cyrillic(text)
-            return _best(probs, "Cyrl")
+            lang, score = self._judge_cyrillic(text)
+            return lang, "Cyrl", score
         if lat_n >= arab_n:
             variant = latin_variant(text)
-            foreign = len(_LATN_FOREIGN.findall(text))
             # At most one foreign letter per hundred (names, brands) and no Turkish-style i.
+            foreign = len(_LATN_FOREIGN.findall(text)) if _LATN_FOREIGN.search(text) else 0
             if (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(text, variant):
                 shift, kk_marks = latin_evidence(text.translate(_APOSTROPHES).lower(), variant)
                 # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
                 if shift > _LATN_VETO and (kk_marks or variant != "informal"):
-                    cyr = latin_to_cyrillic(text, variant)
-                    probs, _ = self._judge_cyrillic(cyr, variant != "informal", shift)
-                    lang, _, score = _best(probs, "Latn")
+                    if variant == "informal":
+                        # No Kazakh letter to go by: the Kazakh marks themselves count.
+                        shift += min(kk_marks, 3)
+                    lang, score = self._judge_cyrillic(latin_to_cyrillic(text, variant), variant != "informal", shift)
                     if lang == "kk":
                         return "kk", "Latn", score
             # Not Kazakh: name the language from the text as written.
             return _best(self._predict(text, 1), "Latn")
-        foreign = len(_ARAB_FOREIGN.findall(text))
-        if not foreign or foreign * 100 < len(_ARAB.findall(text)):
-            probs, _ = self._judge_cyrillic(arabic_to_cyrillic(text))
-            lang, _, score = _best(probs, "Arab")
+        if not _ARAB_FOREIGN.search(text) or len(_ARAB_FOREIGN.findall(text)) * 100 < len(_ARAB.findall(text)):
+            lang, score = self._judge_cyrillic(arabic_to_cyrillic(text))
             if lang == "kk":
                 return "kk", "Arab", score
         return _best(self._predict(text, 1), "Arab")

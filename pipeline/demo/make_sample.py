@@ -190,8 +190,16 @@ def paragraphs(rng: random.Random, pool: list[str], n_par: int, per_par: int) ->
     return [" ".join([*picked[i * per_par:(i + 1) * per_par], links[i]]).strip() for i in range(n_par)]
 
 
+# Lines inside the article body that extraction keeps and cleaning must remove: a share widget
+# (a per-page pattern) and a subscription line every page of the news site repeats (host boilerplate).
+SHARE = "<p>Бөлісу: Facebook Telegram WhatsApp</p>"
+SUBSCRIBE = "<p>Жаңалықтарды бірінші болып оқу үшін біздің арнамызға қосылып, досыңызға да айтыңыз.</p>"
+
+
 def page(title: str, paras: list[str], lang: str, extra_head: str = "") -> bytes:
     body = "".join(f"<p>{p}</p>" for p in paras)
+    if paras and lang == "kk":
+        body += SUBSCRIBE + SHARE
     html = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>{extra_head}"
             f"</head><body>{MENU}<main><article><h1>{title}</h1>{body}</article></main>{FOOTER}</body></html>")
     return html.encode("utf-8")
@@ -228,8 +236,8 @@ def build_pages() -> list[tuple[str, bytes]]:
     for i in range(10):
         paras = paragraphs(rng, KK, 3, 4)
         pages.append((f"{site}/kk/article/{i}", page(f"Жаңалық {i}", paras, "kk")))
-        if i == 2:  # exact copy under another URL (a syndicated article)
-            pages.append((f"https://mirror.example.kz/copy/{i}", page(f"Жаңалық {i}", paras, "kk")))
+        if i == 2:  # exact copy under another URL (the print version of the article)
+            pages.append((f"{site}/kk/print/{i}", page(f"Жаңалық {i}", paras, "kk")))
         if i in (3, 6):  # near duplicate: a few words edited
             edited = [p.replace("жаңа", "тың").replace("қала", "шаһар", 1) for p in paras]
             edited[-1] = edited[-1] + " Толығырақ ақпарат келесі нөмірде жарияланады."

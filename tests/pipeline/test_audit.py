@@ -127,6 +127,7 @@ def test_trace_and_reproduce_every_kind(release):
         else:
             assert all(s["decision"] == "passed" for s in got["stages"])
         annotations = json.loads(row["annotations"])
+        assert got["language_spans"] == (annotations.get("langid") or {}).get("spans")
         for name, s in stages.items():
             assert s["scores"] == annotations.get(name)
         if "quality" in annotations and stages["quality"]["settings"]:
@@ -215,6 +216,18 @@ def test_changed_byte_in_warc_input_is_not_reproduced(release):
     got = _changed_copy_test(release, Path(prov["uri"]), prov["offset"] + length // 2, row)
     assert got["reproduced"] is False
     assert got.get("reproduce_error") or got.get("diff")
+
+
+def test_reproduce_says_false_when_the_input_is_gone(release):
+    row = _rows(release["out"], "rejected")[0]
+    path = Path(row["provenance"]["uri"])
+    moved = path.with_name(path.name + ".away")
+    path.rename(moved)
+    try:
+        got = audit.trace(str(release["out"]), row["id"], reproduce=True)
+    finally:
+        moved.rename(path)
+    assert got["reproduced"] is False and got["reproduce_error"]
 
 
 # --------------------------------------------------------------------------- verify
@@ -319,6 +332,24 @@ def test_forget_by_domain_and_id_into_a_new_folder(release, tmp_path):
     assert _by_id(src) == before, "the source release is untouched"
     with pytest.raises(audit.AuditError):
         audit.forget(str(src), ids=[wiki["id"]], new_output=str(new))  # not empty
+
+
+def test_a_failed_forget_leaves_the_release_as_it_was(release, tmp_path, monkeypatch):
+    copy = tmp_path / "release"
+    shutil.copytree(release["out"], copy)
+    files = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    row = _rows(copy, "data")[0]
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(audit, "_finish_manifest", crash)
+    with pytest.raises(OSError, match="disk full"):
+        audit.forget(str(copy), ids=[row["id"]], blocklist=str(tmp_path / "bl.jsonl"))
+    assert {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bl.jsonl", "release"]
+    # The request is in the blocklist all the same: the next run keeps the document out.
+    assert row["id"] in (tmp_path / "bl.jsonl").read_text()
 
 
 def test_forget_refuses_a_release_that_fails_verify(release, tmp_path):

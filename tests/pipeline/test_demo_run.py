@@ -99,7 +99,7 @@ def test_other_languages_are_rejected_by_langid(rejected):
 
 def test_exact_copy_is_rejected_with_its_representative(kept, rejected):
     original = by_url(kept, "https://news.example.kz/kk/article/2")
-    copy = by_url(rejected, "https://mirror.example.kz/copy/2")
+    copy = by_url(rejected, "https://news.example.kz/kk/print/2")
     assert (copy["rejected_by"], copy["reason"]) == ("exact_dedup", "exact_duplicate")
     assert json.loads(copy["annotations"])["exact_dedup"]["duplicate_of"] == original["id"]
 
