@@ -177,6 +177,8 @@ _LATN_WORD = re.compile("[^\\W\\d_]+(?:'[^\\W\\d_]+)*")
 _LOG_ODDS_CLIP = 9.0
 # fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
 _TOP_K = 5
+# ...down to this probability: the search of fastText's label tree stops early below it.
+_MIN_PROB = 0.01
 _LATN_VETO = -6.0
 
 
@@ -246,6 +248,20 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
     return shift, False
 
 
+# The log-odds of Kazakh when fastText does not rank it at all, and the evidence it would need to
+# come within reach (sigmoid(-4) < 2%).
+_HOPELESS = math.log(1e6) - 4.0
+
+
+def _evidence_bound(cyr: str, trust_i: bool) -> float:
+    """The most `kazakh_evidence` could add for this text, from letter counts alone."""
+    count = cyr.lower().count
+    sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
+    words = cyr.count(" ") + 1
+    turk = count("ә") or count("ө") or count("ү") or count("ң") or count("һ")
+    return 4.5 + (3.0 if turk else 0.0) + 10.0 * min(sig_letters, words + 1) / words + (2.0 if count("ұ") else 0.0)
+
+
 def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
     """Evidence about Latin-script text (lower case, apostrophes unified): (shift of the Kazakh
     log-odds from Uzbek, Turkish and Tatar marks, number of Kazakh marks).
@@ -306,7 +322,7 @@ class LangIdOperator(BaseOperator):
         """(language, probability) from fastText on Cyrillic text, with the log-odds of Kazakh moved
         by the letter evidence (and by `extra`, evidence from the text as written before
         transliteration); the other languages share what Kazakh gains or loses."""
-        preds = self._model.f.predict(cyr, _TOP_K, 0.0, "strict")
+        preds = self._model.f.predict(cyr, _TOP_K, _MIN_PROB, "strict") or self._model.f.predict(cyr, 1, 0.0, "strict")
         if not preds:
             return "und", 0.0
         p_kk = 0.0
@@ -316,6 +332,10 @@ class LangIdOperator(BaseOperator):
                 p_kk = p
             elif p > p_other:
                 other, p_other = label[9:], p
+        if p_kk == 0.0 and _evidence_bound(cyr, trust_i) + extra < _HOPELESS:
+            # Kazakh is not even among fastText's top labels and no evidence the text could hold
+            # would change that: skip counting it.
+            return other, min(1.0, p_other)
         shift, ruled_out = kazakh_evidence(cyr, trust_i=trust_i)
         if ruled_out:
             new_kk = 0.0
@@ -373,7 +393,23 @@ class LangIdOperator(BaseOperator):
 
     def annotate(self, doc: Doc) -> None:
         self.ensure_setup()
-        spans = self._spans(doc.text)
+        text = doc.text
+        if "\n" not in text:
+            # One paragraph (the usual case for short documents): one span, nothing to add up.
+            lang, script, score = self.judge(text)
+            score = round(score, 4)
+            if script == "Zyyy":
+                spans: list[dict] = []
+                ann = {"lang": "und", "script": "Zyyy", "lang_score": 0.0, "shares": {}, "spans": spans}
+            else:
+                start = len(text) - len(text.lstrip())
+                end = len(text.rstrip())
+                spans = [{"lang": lang, "script": script, "score": score, "start": start, "end": end, "share": 1.0}]
+                ann = {"lang": lang, "script": script, "lang_score": score, "shares": {lang: 1.0}, "spans": spans}
+            doc.lang, doc.script, doc.lang_score = ann["lang"], ann["script"], ann["lang_score"]
+            doc.annotations[self.stage] = ann
+            return
+        spans = self._spans(text)
         total = sum(s["end"] - s["start"] for s in spans) or 1
         by_lang: dict[str, int] = {}
         for s in spans:

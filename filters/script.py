@@ -93,9 +93,11 @@ _ALWAYS = str.maketrans({"ӊ": "ң", "Ӊ": "Ң"})
 _TO_CYR = str.maketrans(_LAT_TO_CYR)
 _TO_LAT = str.maketrans(_CYR_TO_LAT)
 _AMBIGUOUS = frozenset(_LAT_TO_CYR) | frozenset(_CYR_TO_LAT)
-# A letter run holding both a Latin and a Cyrillic letter (the only words worth a closer look).
+# A letter run holding both a Latin and a Cyrillic letter (the only words worth a closer look).  Such
+# a run has a Latin letter right next to a Cyrillic one; matching only from the start of a run, up
+# to the first such pair, keeps the regex linear in the length of the text.
 _MIXED_WORD = re.compile(
-    f"[^\\W\\d_]*(?:[{_LATN_CLASS}][^\\W\\d_]*[{_CYRL_CLASS}]|[{_CYRL_CLASS}][^\\W\\d_]*[{_LATN_CLASS}])[^\\W\\d_]*"
+    f"(?<![^\\W\\d_])[^\\W\\d_]*?(?:[{_LATN_CLASS}][{_CYRL_CLASS}]|[{_CYRL_CLASS}][{_LATN_CLASS}])[^\\W\\d_]*"
 )
 
 

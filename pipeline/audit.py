@@ -682,11 +682,9 @@ def _scan(out_dir: str, manifest: dict[str, Any]) -> tuple[dict[str, dict[str, A
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
-    import io
+    from kazcorpus.pipeline.shards import table_bytes
 
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd", write_statistics=True, store_schema=True)
-    return buf.getvalue()
+    return table_bytes(table)
 
 
 def _entry(rel: str, rows: int | None, data: bytes) -> dict[str, Any]:

@@ -126,6 +126,9 @@ def parse_recipe(data: Any, *, base: Path | None = None) -> Recipe:
     recipe.output = _resolve(recipe.output, base)
     if recipe.blocklist:
         recipe.blocklist = _resolve(recipe.blocklist, base)
+        if "://" not in recipe.blocklist and not os.path.isfile(recipe.blocklist):
+            raise RecipeError(f"blocklist: file not found: {recipe.blocklist} "
+                              "(`kazcorpus forget` creates it; remove the key to run without one)")
     recipe.dedup.against = [_resolve(p, base) for p in recipe.dedup.against]
     return recipe
 

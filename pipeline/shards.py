@@ -35,11 +35,19 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "source"
 
 
-def parquet_bytes(docs: list[Doc], *, rejected: bool) -> bytes:
-    table = to_table(docs, rejected=rejected)
+ROW_GROUP_SIZE = 1000  # small enough that `trace` reads one row group, not a whole shard
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    """The one Parquet writer setting of every shard (runs and `forget` rewrite alike)."""
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd", write_statistics=True, store_schema=True)
+    pq.write_table(table, buf, compression="zstd", write_statistics=True, store_schema=True,
+                   row_group_size=ROW_GROUP_SIZE)
     return buf.getvalue()
+
+
+def parquet_bytes(docs: list[Doc], *, rejected: bool) -> bytes:
+    return table_bytes(to_table(docs, rejected=rejected))
 
 
 def write_shard_group(out_dir: str, dest: str, group: str, source: str, docs: list[Doc], *,
