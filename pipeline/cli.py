@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc_id", metavar="DOC_ID")
     p.add_argument("--output", metavar="DIR", help="release folder (default: ./out/demo)")
     p.add_argument("--reproduce", action="store_true", help="re-read the raw record and re-run extraction")
+    p.add_argument("--full-text", action="store_true", help="include the whole text, not an excerpt")
 
     p = sub.add_parser("verify", help="check a release against its manifest", description=VERIFY_HELP,
                        formatter_class=_fmt())
@@ -235,7 +236,7 @@ def cmd_trace(args) -> int:
     from kazcorpus.pipeline import audit
 
     out = args.output or str(Path("out/demo").resolve())
-    result = audit.trace(out, args.doc_id, reproduce=args.reproduce)
+    result = audit.trace(out, args.doc_id, reproduce=args.reproduce, full_text=args.full_text)
     if result is None:
         print(f"kazcorpus: no document {args.doc_id} in {out}", file=sys.stderr)
         return 1

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -37,6 +35,10 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from kazcorpus.pipeline.record import Doc
+from kazcorpus.pipeline.textnorm import kazakh_mode, normalize, normalize_batch
+
+__all__ = ["normalize", "normalize_batch", "kazakh_mode", "exact_key", "url_key", "DedupConfig", "NearDedup",
+           "UrlDedup", "representative_order"]
 
 try:  # Beam is a dependency of the pipeline; the pure functions here also serve notebooks.
     import apache_beam as beam
@@ -84,101 +86,19 @@ class DedupConfig(BaseModel):
 
 
 # ------------------------------------------------------------------------------------ normal form
-
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-
-
-# Broad on purpose (every Latin and Cyrillic letter block): the words looked at must include every
-# word `repair_homoglyphs` would change.
-_LATIN_RUN = re.compile("[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]+")
-_CYRILLIC = re.compile("[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
+# `normalize` lives in textnorm.py (batch-vectorised); it is re-exported here, where dedup uses it.
 
 
-def _repair_mixed_tokens(folded: str) -> str:
-    """`repair_homoglyphs` on the words that need it, in text whose words are single-spaced.
-
-    The same result as `repair_homoglyphs(folded)` (the repair is decided word by word), but only
-    words holding a Latin letter are looked at: Kazakh and Russian pages rarely have any, and
-    `repair_homoglyphs` on a whole 5 kB page costs about a millisecond.
-    """
-    from kazcorpus.filters.script import repair_homoglyphs
-
-    parts = []
-    done = 0
-    for m in _LATIN_RUN.finditer(folded):
-        if m.start() < done:
-            continue
-        start = folded.rfind(" ", 0, m.start()) + 1
-        end = folded.find(" ", m.end())
-        end = len(folded) if end < 0 else end
-        word = folded[start:end]
-        if _CYRILLIC.search(word):
-            parts.append(folded[done:start])
-            parts.append(repair_homoglyphs(word))
-            done = end
-    if not parts:
-        return folded
-    parts.append(folded[done:])
-    return "".join(parts)
-
-
-def _turkic_lower(text: str) -> str:
-    # `filters.script.turkic_lower` with str.replace instead of a translate table: the same result
-    # (the tests check it), several times faster on long non-ASCII text.
-    return text.replace("İ", "i").replace("I", "ı").lower()
-
-
-_FOREIGN_LETTER = re.compile(
-    "[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff"
-    "\ufb50-\ufdff\ufe70-\ufeff]"
-)
-
-
-def _fold(text: str) -> str:
-    return " ".join(_PUNCT.sub(" ", text).split())
-
-
-def _line_to_cyrillic(line: str) -> str:
-    """`to_cyrillic(line)` folded, with the homoglyph repair done only on the words that need it."""
-    from kazcorpus.filters.script import dominant_script, to_cyrillic
-
-    repaired = _repair_mixed_tokens(_fold(line))
-    # The script is judged after homoglyph repair, as `to_cyrillic` does ("Aб" is Cyrillic).
-    script = dominant_script(repaired)
-    if script == "Latn" and line.isascii() and "'" not in line:
-        # Plain ASCII Latin (English, code, informal spellings) is left as it is: transliterating
-        # it costs ~5 ms per page and only informal-ASCII Kazakh copies would gain from it.  The
-        # official Kazakh Latin alphabets all carry non-ASCII letters or apostrophes (2017).
-        return repaired
-    if script in ("Latn", "Arab"):
-        # Transliterate before folding: the 2017 alphabet writes letters with apostrophes.
-        return _fold(to_cyrillic(line, script))
-    return repaired
-
-
-def normalize(text: str) -> str:
-    """Text as dedup compares it: one canonical Kazakh Cyrillic form, lower-cased, words only.
-
-    Line by line, Latin- or Arabic-script text is transliterated (`filters.script.to_cyrillic`,
-    which also repairs homoglyphs) and Cyrillic text gets its homoglyphs repaired.  The script is
-    judged per line, not per document, so a menu or footer in another script around a copy does
-    not change how the copied lines read.  Then Turkic lower-casing, and every run of
-    punctuation, symbols and whitespace (line breaks included) becomes one space.
-    """
-    text = unicodedata.normalize("NFC", text)
-    if "ӊ" in text or "Ӊ" in text:
-        text = text.replace("ӊ", "ң").replace("Ӊ", "Ң")
-    if not _FOREIGN_LETTER.search(text):
-        return _turkic_lower(_fold(text))
-    lines = []
-    for line in text.splitlines():
-        lines.append(_line_to_cyrillic(line) if _FOREIGN_LETTER.search(line) else _fold(line))
-    return _turkic_lower(" ".join(ln for ln in lines if ln))
+def doc_normal_forms(docs: Iterable[Doc]) -> list[str]:
+    """Normal forms of documents, each read as Kazakh or not by its language (`doc.lang`)."""
+    docs = list(docs)
+    return normalize_batch([d.text for d in docs], [kazakh_mode(d.lang) for d in docs])
 
 
 def exact_key(doc: Doc) -> str:
-    """128-bit xxhash (hex) of the normal form: equal for copies in any script or case."""
-    return xxhash.xxh3_128_hexdigest(normalize(doc.text).encode("utf-8"))
+    """128-bit xxhash (hex) of the normal form: equal for copies in any case, and for Kazakh
+    copies in any script."""
+    return xxhash.xxh3_128_hexdigest(normalize(doc.text, kazakh=kazakh_mode(doc.lang)).encode("utf-8"))
 
 
 def url_key(doc: Doc) -> str | None:
@@ -397,7 +317,7 @@ class SignBatch(_DoFn):
         from kazcorpus.pipeline.minhash import sketch
 
         c = self.config
-        norms = [normalize(d.text) for d in batch]
+        norms = doc_normal_forms(batch)
         sigs = self.hasher.signatures(norms) if c.minhash else None
         for i, doc in enumerate(batch):
             keys: list[bytes] = []
