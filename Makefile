@@ -37,8 +37,13 @@ notebooks: $(STAMP)
 	KAZCORPUS_OUTPUT=$${KAZCORPUS_OUTPUT:-$$(pwd)/out/demo} $(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
+	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/lid_eval.py
+	$(BIN)/python benchmarks/pii_bench.py
+	$(BIN)/python benchmarks/dedup_quality.py
+	$(BIN)/python benchmarks/dedup_speed.py
+	$(BIN)/python benchmarks/e2e.py
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache

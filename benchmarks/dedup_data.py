@@ -105,5 +105,40 @@ def clough_stevenson() -> list[tuple[str, str, str, str]]:
     return out
 
 
+def languages(texts: list[str]) -> list[str | None]:
+    """The language kazcorpus's language ID gives each text (what `doc.lang` holds when dedup runs),
+    cached by text hash, so the benchmarks normalise documents as the pipeline does."""
+    import xxhash
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache_file = CACHE / "langid.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    keys = [xxhash.xxh64_hexdigest(t.encode("utf-8")) for t in texts]
+    missing = [i for i, k in enumerate(keys) if k not in cache]
+    if missing:
+        from kazcorpus.filters.langid import LangIdOperator
+
+        op = LangIdOperator()
+        op.setup()
+        for i in missing:
+            cache[keys[i]] = op.judge(texts[i])[0] if texts[i].strip() else None
+        cache_file.write_text(json.dumps(cache), encoding="utf-8")
+    return [cache[k] for k in keys]
+
+
+def kazakh_pages(n: int, rng: random.Random, chars: int = 5000) -> list[str]:
+    """Kazakh Cyrillic documents of about `chars` characters, one UD sentence per line (there is no
+    public Kazakh web page to extract; see ../shared/data/web/README.md)."""
+    cyr, _, _ = kazakh_sentences()
+    out = []
+    for _ in range(n):
+        lines, size = [], 0
+        while size < chars:
+            lines.append(rng.choice(cyr))
+            size += len(lines[-1]) + 1
+        out.append("\n".join(lines))
+    return out
+
+
 def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())

@@ -5,7 +5,7 @@ Clusters are built from real text in ../shared/data/:
   copy, the same sentences in Latin script (kk_latn.txt) and in Arabic script (kk_arab.txt), and a
   hard negative sharing a third of the sentences;
 * extracted web pages (many languages) with a light edit, a boilerplate-wrapped copy and a hard
-  negative sharing a third of the paragraphs;
+  negative a third of whose words are the base's first sentences;
 * the Clough-Stevenson corpus: each answer against its task's source text (cut / light / heavy
   revisions, and "non" answers that must not be merged).
 Prints pairwise recall per kind of copy, pairwise precision, and hard negatives merged.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -26,8 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dedup_data as data  # noqa: E402
 
-from kazcorpus.pipeline.dedup import bucket_edges, connected_components, normalize  # noqa: E402
+from kazcorpus.pipeline.dedup import bucket_edges, connected_components  # noqa: E402
 from kazcorpus.pipeline.minhash import MinHasher, sketch  # noqa: E402
+from kazcorpus.pipeline.textnorm import kazakh_mode, normalize_batch  # noqa: E402
 
 
 def build(n_kk: int, n_pages: int, seed: int = 0):
@@ -59,20 +61,42 @@ def build(n_kk: int, n_pages: int, seed: int = 0):
         add(base, f"pg{g}", "base")
         add(data.light_edit(rng, base), f"pg{g}", "light")
         add(data.wrap_boilerplate(rng, base, furniture), f"pg{g}", "boilerplate")
-        paras = [p for p in base.split("\n") if p.strip()]
-        share = paras[: max(1, len(paras) // 3)]
-        filler = [p for p in rng.choice(pool).split("\n") if p.strip()]
-        filler += [p for p in rng.choice(pool).split("\n") if p.strip()]
-        n_fill = max(1, 2 * len(share))
-        add("\n".join(share + filler[:n_fill]), f"pg{g}-neg", "hardneg")
+        add(hard_negative(rng, base, pool), f"pg{g}-neg", "hardneg")
     for name, task, cat, text in data.clough_stevenson():
         add(text, f"cs-{task}" if cat != "non" else f"cs-{name}", "cs-" + cat)
     return texts, groups, kinds
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    return [s for line in text.split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
+
+
+def hard_negative(rng: random.Random, base: str, pool: list[str]) -> str:
+    """A page that shares a third of its words with `base`: the first third of the base's sentences
+    (by words, not by paragraphs: one long paragraph can hold most of a page), then sentences of
+    other pages until the shared part is a third of the whole."""
+    sents = sentences(base)
+    total = sum(len(x.split()) for x in sents)
+    share, n = [], 0
+    for x in sents:
+        if n >= total / 3:
+            break
+        share.append(x)
+        n += len(x.split())
+    filler, m = [], 0
+    while m < 2 * n:
+        x = rng.choice(sentences(rng.choice(pool)))
+        filler.append(x)
+        m += len(x.split())
+    return "\n".join(share + filler)
+
+
 def our_clusters(texts, ngram, bands, rows, norms=None, min_similarity=0.5):
     hasher = MinHasher(ngram=ngram, bands=bands, rows=rows, seed=1, backend="cpu")
-    norms = norms if norms is not None else [normalize(t) for t in texts]
+    norms = norms if norms is not None else normalize_batch(texts)
     sigs = hasher.signatures(norms)
     buckets = defaultdict(list)
     for i, s in enumerate(sigs):
@@ -151,9 +175,13 @@ def main() -> None:
     n_neg = sum(k == "hardneg" for k in kinds)
     n_non = sum(k == "cs-non" for k in kinds)
     print(f"{len(texts)} documents; {n_neg} hard negatives, {n_non} Clough-Stevenson 'non' answers")
+    langs = data.languages(texts)  # what language ID says, as `doc.lang` holds when dedup runs
     t0 = time.perf_counter()
-    norms = [normalize(t) for t in texts]
-    print(f"normalised in {time.perf_counter() - t0:.1f}s")
+    norms = normalize_batch(texts, [kazakh_mode(lang) for lang in langs])
+    print(f"normalised in {time.perf_counter() - t0:.1f}s; Latin-script Kazakh copies read as Kazakh by "
+          f"language ID: {sum(lg == 'kk' for lg, k in zip(langs, kinds, strict=True) if k == 'latin')}"
+          f"/{kinds.count('latin')}, Arabic-script: "
+          f"{sum(lg == 'kk' for lg, k in zip(langs, kinds, strict=True) if k == 'arabic')}/{kinds.count('arabic')}")
     rows_out = []
     settings = [(3, 20, 5, 0.0), (3, 20, 5, 0.4), (3, 20, 5, 0.5), (3, 20, 5, 0.6), (2, 20, 5, 0.5),
                 (4, 20, 5, 0.5), (5, 14, 8, 0.0), (3, 14, 8, 0.0)]

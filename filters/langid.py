@@ -7,14 +7,21 @@ judge but show it Kazakh the way it knows it, and add the evidence of the alphab
 
 * every paragraph is repaired (homoglyphs) and, when in Latin or Arabic script, transliterated to
   Cyrillic (`filters/script.py`); fastText then reads the Cyrillic;
-* letter evidence shifts the fastText log-odds of Kazakh: words with ұ қ ғ і (letters no
-  neighbouring language of Kazakh's uses together without its own giveaways) and ә ө ү ң һ argue
-  for it; ҡ ҙ ҫ (Bashkir), җ (Tatar), ў ҳ (Uzbek), є ї ґ (Ukrainian), ӣ ӯ ҷ (Tajik) rule it out; and
-  in text with no Kazakh-only letter at all, Kyrgyz/Tatar habits Kazakh spelling never has (long
-  vowels "аа", к/г next to a back vowel where Kazakh writes қ/ғ, word-initial й, ч) count against;
-* a transliteration must also be plausible: Latin text with letters no Kazakh alphabet has (Turkish
-  and Azerbaijani c ç ə x, Uzbek oʻ gʻ) or Arabic text with Uyghur, Persian or Arabic-only letters
-  (ئ ې ۈ ی ة) is never read as Kazakh.
+* letter and word evidence shifts the fastText log-odds of Kazakh (`kazakh_evidence`): words with
+  ұ қ ғ і and the letters ә ө ү ң һ argue for it, and so do Kazakh function words (және, осы,
+  емес...); ҡ ҙ ҫ (Bashkir), җ (Tatar), ў ҳ (Uzbek), є ї ґ (Ukrainian), ӣ ӯ ҷ (Tajik) rule it
+  out; the most frequent words of Tatar, Bashkir, Kyrgyz and Uzbek (белән, менән, үчүн, билан...),
+  their spellings (-гә, -ләр, һ for с, long vowels, к/г with back vowels, Kyrgyz -гө, ч) and
+  vowel-harmony breaks argue against it;
+* a transliteration must also be plausible (`latin_evidence`): Latin text with letters no Kazakh
+  alphabet has (c ç ə x w...) or Arabic text with Uyghur, Persian or Arabic-only letters
+  (ئ ې ۈ ی ة) is never read as Kazakh; Uzbek oʻ gʻ, suffixes and words, Turkish ğ before a front
+  vowel, consonant y, dotted i and back ı count against Kazakh, and informal Latin (no letter of
+  its own) is read only when it shows Kazakh ы written "y" between consonants or a Kazakh word.
+
+The weights are round numbers read off the alphabets and word lists, not fitted to data.  fastText
+is called once per paragraph on the common paths (twice only for Latin or Arabic text that turns
+out not to be Kazakh, to name its language from the text as written).
 
 Documents are judged paragraph by paragraph; the spans (language, script, score, share of
 characters, offsets) go to `doc.annotations["langid"]`, the document label is the majority by
@@ -31,14 +38,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kazcorpus.filters.script import (
-    _APOSTROPHES,
     _ARAB,
     _CYRL,
     _LATN,
+    _nfc,
+    _variant,
     arabic_to_cyrillic,
     latin_to_cyrillic,
-    latin_variant,
     repair_homoglyphs,
+    unify_apostrophes,
 )
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import Doc
@@ -67,7 +75,6 @@ def model_path() -> str:
 
 # ------------------------------------------------------------------------------- letter evidence
 
-_W = "[^\\W\\d_]"
 # Lower-case words holding a Kazakh-distinctive letter (the match ends at that letter).  Only
 # lower-case words count: in other languages Kazakh letters turn up in names ("Тоқаев прибыл в
 # Астану"), which are capitalised.
@@ -81,7 +88,8 @@ _ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
 # қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
 # vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
 # ы and і in one word break it the same way (Kazakh keeps a word's vowels all back or all front).
-_DISHARMONY = re.compile("[қғ][іеәөү]|[іеәөү][қғ]|ы[а-яёәғқңөұүһ]*і|і[а-яёәғқңөұүһ]*ы")
+_DISHARMONY_KG = re.compile("[қғ][іеәөү]|[іеәөү][қғ]")
+_DISHARMONY_YI = re.compile("ы[а-яёәғқңөұүһ]*і|і[а-яёәғқңөұүһ]*ы")
 # Spellings Kazakh never uses in its own words but Kyrgyz, Tatar or Bashkir do all the time.
 _NOT_KK_HABITS = re.compile(
     "аа|оо|уу|үү|өө|ээ|ыы"  # long vowels (Kyrgyz, also Mongolian)
@@ -95,6 +103,7 @@ _NOT_KK_HABITS = re.compile(
 # words practically never end in consonant + ә and its һ is rare (Arabic loans).
 _TT_BA_HABITS = re.compile("ләр|һ|[ъь][а-яәөү]*[әөү]|[әөү][а-яәөү]*[ъь]")
 _FINAL_AE = re.compile("[бвгджзйклмнңпрстфхцчшщһ]ә\\b")
+_AE_END = re.compile("ә\\b")
 
 # Function words: the most frequent words of a language are its most reliable fingerprint, and a
 # dozen of them cover most sentences.  Kazakh ones that no neighbour spells the same way:
@@ -123,10 +132,22 @@ _NEIGHBOUR_WORDS = frozenset(
     # эмас (емес), жуда (өте), ҳам (да), лекин/аммо (бірақ), ёки (немесе), кабі (сияқты), екан (екен)
     "ва билан білан учун учүн эмас емас жуда хам хамда лекин лекін аммо ёки ёкі екан экан".split()
 )
-# Rare Kazakh homographs (бер 'give!', сез 'feel!', без 'gland', бу 'steam', мин/тип as
-# abbreviation or loan, һәм in old texts): weaker evidence.
+# Kazakh homographs (без 'gland', бу 'steam', мин/тип as abbreviation or loan, һәм in old texts)
+# that are not rare next to their frequency in the neighbour: weaker evidence.  (Tatar бер 'one'
+# and сез 'you' are far more frequent there than Kazakh бер 'give!' and сез 'feel!' here.)
 _NEIGHBOUR_WEAK = frozenset("бу без мин син тип һәм был".split())
-_CYR_WORD = re.compile("[а-яёәғқңөұүһіњ]+")
+
+
+def _with_punctuation(words: frozenset[str]) -> frozenset[str]:
+    # Text is split on white space only (far cheaper than a word regex), so each word also comes
+    # with the punctuation that may follow it.
+    return frozenset(w + p for w in words for p in ("", ",", ".", "?", "!", ":", ";", "»", '"', ")", "...", "-"))
+
+
+_KK_WORDS_P = _with_punctuation(_KK_WORDS)
+_KK_WORDS_NO_I_P = _with_punctuation(_KK_WORDS_NO_I)
+_NEIGHBOUR_WORDS_P = _with_punctuation(_NEIGHBOUR_WORDS)
+_NEIGHBOUR_WEAK_P = _with_punctuation(_NEIGHBOUR_WEAK)
 
 # Latin letters outside every Kazakh alphabet, frequent in Turkish, Azerbaijani, Uzbek, Turkmen,
 # Crimean Tatar (c, ç, ə, x, w, â, î, û, ň, ž, ý outside 2018 text).  Lower case only: capital X, C,
@@ -162,17 +183,19 @@ _LATN_NEIGHBOUR_WORDS = frozenset(
     "belän bik ide dip inde genä ğına".split()
 )
 _TR_GH_FRONT = re.compile("ğ[eöüä]")
+_LATN_KK_WORDS_P = _with_punctuation(_LATN_KK_WORDS)
+_LATN_NEIGHBOUR_WORDS_P = _with_punctuation(_LATN_NEIGHBOUR_WORDS)
 # In the official alphabets "y" is the vowel ы, which never stands before another vowel in Kazakh
 # (я is "ia", "ıa"); a consonant y (Turkish Türkiye, Uzbek dunyo) does all the time.
 _CONSONANT_Y = re.compile("y[aeoäöüūáóú]")
 # 2021 writes і (ı) about three times as often as и (i) and ы (y) more often still; Turkish and
 # Azerbaijani i is more frequent than ı, and their y is a consonant.
-_I_AFTER_CONSONANT_2021 = re.compile("(?<=[bdfghjklmnpqrstvzğñş])i")
+_I_AFTER_CONSONANT_2021 = re.compile("[bdfghjklmnpqrstvzğñş]i")
 # 2021 ı is the front vowel і, so it follows a back vowel (a o y) in a word only in a few loans
 # (qazır, qabılet); Turkish, Azerbaijani and Crimean Tatar back ı does so all the time (kitabı,
 # masanın, bardım).  u is left out: after a vowel it is the glide of front words too (ekeuı).
 _BACK_THEN_I_2021 = re.compile("[aoy][^\\W\\d_aeıiouyäöüū]*ı")
-_LATN_WORD = re.compile("[^\\W\\d_]+(?:'[^\\W\\d_]+)*")
+
 
 _LOG_ODDS_CLIP = 9.0
 # fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
@@ -194,45 +217,51 @@ def _sigmoid(z: float) -> float:
 def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
     """Letter and word evidence for Kazakh in Cyrillic text: (shift of the log-odds, ruled_out).
 
-    Counts lower-case words with ұ қ ғ і (+10 per word in a sentence of one such word per word),
-    letters ә ө ү ң һ shared with other Turkic languages (+3), ұ which only Kazakh has (+2 once),
-    vowel-harmony breaks (-25), Kazakh function words (+1.5 each, up to three), function words of
-    Tatar, Bashkir, Kyrgyz or Uzbek (-4 each, -1.5 for rare Kazakh homographs), Tatar/Bashkir
-    spellings (-1.5 each, -3 for a word ending in consonant + ә); in text without ұ қ ғ і,
-    Kyrgyz/Tatar spellings (-2.5 each).  The weights are round numbers read off the alphabets and
-    word lists, not fitted to any data set.  `trust_i=False` when і was not written but guessed by
-    a transliteration (informal Latin "i", which also loses ң ұ ү ө ә ғ): neighbours' function
-    words and spellings are then not counted.
+    For Kazakh (`_evidence_for`): lower-case words with ұ қ ғ і (+10 per word in a sentence of one
+    such word per word), letters ә ө ү ң һ shared with other Turkic languages (+3), ұ which only
+    Kazakh has (+2 once), Kazakh function words (+1.5 for each word used, up to three).  Against it
+    (`_evidence_against`, and the neighbours' words counted with the Kazakh ones): function words
+    of Tatar, Bashkir, Kyrgyz or Uzbek (-4 for each word used, -1.5 for rare Kazakh homographs),
+    vowel-harmony breaks (-25 per word), Tatar/Bashkir spellings (-1.5 each, -3 for a word ending
+    in consonant + ә); in text without ұ қ ғ і, Kyrgyz/Tatar spellings (-2.5 each).  The weights
+    are round numbers read off the alphabets and word lists, not fitted to any data set.
+    `trust_i=False` when і was not written but guessed by a transliteration (informal Latin "i",
+    which also loses ң ұ ү ө ә ғ): neighbours' function words and spellings are then not counted.
     """
     low = cyr.lower()
+    shift, sig_letters, ruled_out = _evidence_for(cyr, low, trust_i)
+    if ruled_out:
+        return 0.0, True
+    return shift + _evidence_against(cyr, low, trust_i, sig_letters), False
+
+
+def _evidence_for(cyr: str, low: str, trust_i: bool) -> tuple[float, int, bool]:
+    """The part of `kazakh_evidence` that can make Kazakh win: (shift, count of ұ қ ғ (і),
+    ruled_out).  The neighbours' function words come along: they need the same words."""
     count = low.count
     sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
     if _ANTI.search(low):
         # One foreign letter in a long Kazakh text is a quotation; more than one per five
         # Kazakh-distinctive letters is another language.
         if len(_ANTI.findall(low)) * 5 >= sig_letters:
-            return 0.0, True
+            return 0.0, sig_letters, True
     words = cyr.count(" ") + 1
-    tokens = _CYR_WORD.findall(low)
+    tokens = set(low.split())
     if trust_i:
-        n_kk = sum(map(_KK_WORDS.__contains__, tokens))
+        n_kk = len(tokens & _KK_WORDS_P)
         shift = (
             1.5 * (n_kk if n_kk < 3 else 3)
-            - 4.0 * sum(map(_NEIGHBOUR_WORDS.__contains__, tokens))
-            - 1.5 * sum(map(_NEIGHBOUR_WEAK.__contains__, tokens))
+            - 4.0 * len(tokens & _NEIGHBOUR_WORDS_P)
+            - 1.5 * len(tokens & _NEIGHBOUR_WEAK_P)
         )
     else:
         # Read from informal Latin, which loses ң ұ ү ө ә: бул, жана are Kazakh бұл, жаңа there,
         # so only the Kazakh words count.
-        n_kk = sum(map(_KK_WORDS_NO_I.__contains__, tokens))
+        n_kk = len(tokens & _KK_WORDS_NO_I_P)
         shift = 1.5 * (n_kk if n_kk < 3 else 3)
     turk = count("ә") + count("ө") + count("ү") + count("ң") + count("һ")
     if turk:
         shift += 3.0 * min(1.0, turk / words)
-        if "һ" in low or "ләр" in low or "ъ" in low or "ь" in low:
-            shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
-        if "ә" in low:
-            shift -= 3.0 * len(_FINAL_AE.findall(low))
     if sig_letters:
         sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(cyr))
         if (_FIRST_SIG if trust_i else _FIRST_SIG_NO_I).match(cyr):
@@ -240,12 +269,27 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
         shift += 10.0 * sig / words
         if sig and "ұ" in low:
             shift += 2.0
-        shift -= 25.0 * len(_DISHARMONY.findall(low)) / words
+    return shift, sig_letters, False
+
+
+def _evidence_against(cyr: str, low: str, trust_i: bool, sig_letters: int) -> float:
+    """The part of `kazakh_evidence` that only ever counts against Kazakh (spellings)."""
+    shift = 0.0
+    if trust_i:
+        if "һ" in low or "ләр" in low or "ъ" in low or "ь" in low:
+            shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
+        if "ә" in low and _AE_END.search(low):
+            shift -= 3.0 * len(_FINAL_AE.findall(low))
+    if sig_letters:
+        breaks = len(_DISHARMONY_KG.findall(low)) if "қ" in low or "ғ" in low else 0
+        if "ы" in low and "і" in low:
+            breaks += len(_DISHARMONY_YI.findall(low))
+        shift -= 25.0 * breaks / (cyr.count(" ") + 1)
     elif trust_i:
         # No Kazakh-only letter: Kyrgyz/Tatar spellings decide against it (not in a reading of
         # informal Latin, which writes г and к for ғ and қ).
         shift -= 2.5 * len(_NOT_KK_HABITS.findall(low))
-    return shift, False
+    return shift
 
 
 # The log-odds of Kazakh when fastText does not rank it at all, and the evidence it would need to
@@ -273,24 +317,22 @@ def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
     dotted i after a consonant beyond the count of ı and vowel y counts -1, a word with ı after a
     back vowel -3 (it also counts for Kazakh once read as і, which this undoes).
     """
-    kk_marks = len(_LATN_KK_Y.findall(low))
-    shift = 0.0
-    for w in _LATN_WORD.findall(low):
-        if w in _LATN_KK_WORDS:
-            kk_marks += 1
-        elif w in _LATN_NEIGHBOUR_WORDS:
-            shift -= 3.0
+    y_marks = len(_LATN_KK_Y.findall(low))
+    words = set(low.split())
+    kk_marks = y_marks + len(words & _LATN_KK_WORDS_P)
+    shift = -3.0 * len(words & _LATN_NEIGHBOUR_WORDS_P)
     if "'" in low and (uz := len(_UZ_APOSTROPHE.findall(low))):
         kk_2017 = len(_KK_2017_APOSTROPHE.findall(low))
         # Without any apostrophe letter of Kazakh 2017 besides o' g', the text is Uzbek.
         shift -= 3.0 * max(0, uz - 2 * kk_2017) + (0.0 if kk_2017 else -_LATN_VETO)
-    shift -= 2.0 * len(_UZ_SUFFIX.findall(low))
+    if "ib" in low or "moq" in low or "yap" in low or "yotgan" in low or "dagi" in low or "ning" in low:
+        shift -= 2.0 * len(_UZ_SUFFIX.findall(low))
     if "ğ" in low:
         shift -= 3.0 * len(_TR_GH_FRONT.findall(low))
     if variant != "informal":
         shift -= 1.5 * len(_CONSONANT_Y.findall(low))
         if variant == "2021":
-            excess = len(_I_AFTER_CONSONANT_2021.findall(low)) - low.count("ı") - len(_LATN_KK_Y.findall(low))
+            excess = len(_I_AFTER_CONSONANT_2021.findall(low)) - low.count("ı") - y_marks
             if excess > 0:
                 shift -= excess
             if "ı" in low:
@@ -321,7 +363,12 @@ class LangIdOperator(BaseOperator):
     def _judge_cyrillic(self, cyr: str, trust_i: bool = True, extra: float = 0.0) -> tuple[str, float]:
         """(language, probability) from fastText on Cyrillic text, with the log-odds of Kazakh moved
         by the letter evidence (and by `extra`, evidence from the text as written before
-        transliteration); the other languages share what Kazakh gains or loses."""
+        transliteration); the other languages share what Kazakh gains or loses.
+
+        Evidence is counted only as far as it can change the label: none when fastText does not
+        rank Kazakh and the letters could not lift it, and the spellings that only count against
+        Kazakh only when it would otherwise win (the runner-up's score then leaves them out).
+        """
         preds = self._model.f.predict(cyr, _TOP_K, _MIN_PROB, "strict") or self._model.f.predict(cyr, 1, 0.0, "strict")
         if not preds:
             return "und", 0.0
@@ -336,12 +383,18 @@ class LangIdOperator(BaseOperator):
             # Kazakh is not even among fastText's top labels and no evidence the text could hold
             # would change that: skip counting it.
             return other, min(1.0, p_other)
-        shift, ruled_out = kazakh_evidence(cyr, trust_i=trust_i)
+        low = cyr.lower()
+        shift, sig_letters, ruled_out = _evidence_for(cyr, low, trust_i)
         if ruled_out:
             new_kk = 0.0
         else:
             z = _logit(p_kk) + shift + extra
             new_kk = _sigmoid(-_LOG_ODDS_CLIP if z < -_LOG_ODDS_CLIP else _LOG_ODDS_CLIP if z > _LOG_ODDS_CLIP else z)
+            if new_kk * (1.0 - p_kk) >= p_other * (1.0 - new_kk):
+                # Kazakh wins on the evidence for it: check what speaks against it.  (When it
+                # loses anyway, counting more against it cannot change the label.)
+                z += _evidence_against(cyr, low, trust_i, sig_letters)
+                new_kk = _sigmoid(-_LOG_ODDS_CLIP if z < -_LOG_ODDS_CLIP else _LOG_ODDS_CLIP if z > _LOG_ODDS_CLIP else z)
         rest = 1.0 - p_kk
         p_other = p_other * (1.0 - new_kk) / rest if rest > 1e-9 else 0.0
         if new_kk >= p_other and new_kk > 0.0:
@@ -368,11 +421,13 @@ class LangIdOperator(BaseOperator):
             lang, score = self._judge_cyrillic(text)
             return lang, "Cyrl", score
         if lat_n >= arab_n:
-            variant = latin_variant(text)
-            # At most one foreign letter per hundred (names, brands) and no Turkish-style i.
+            text = _nfc(text)
+            unified = unify_apostrophes(text)
+            variant = _variant(unified)
+            # At most one foreign letter per hundred (names, brands).
             foreign = len(_LATN_FOREIGN.findall(text)) if _LATN_FOREIGN.search(text) else 0
-            if (not foreign or foreign * 100 < len(_LATN.findall(text))) and not _turkic_i_pattern(text, variant):
-                shift, kk_marks = latin_evidence(text.translate(_APOSTROPHES).lower(), variant)
+            if not foreign or foreign * 100 < len(_LATN.findall(text)):
+                shift, kk_marks = latin_evidence(unified.lower(), variant)
                 # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
                 if shift > _LATN_VETO and (kk_marks or variant != "informal"):
                     if variant == "informal":
@@ -523,15 +578,3 @@ def _best(probs: dict[str, float], script: str) -> tuple[str, str, float]:
         return "und", script, 0.0
     lang = max(probs, key=probs.__getitem__)
     return lang, script, float(min(1.0, max(0.0, probs[lang])))
-
-
-_I_AFTER_CONSONANT = re.compile("(?<=[bcçdfgğhjklmnprsştvzq])i")
-
-
-def _turkic_i_pattern(text: str, variant: str) -> bool:
-    """Turkish and Azerbaijani write i (и) where 2021 Kazakh writes ı (і): dotted i after a
-    consonant far more often than ı is implausible as Kazakh 2021."""
-    if variant != "2021":
-        return False
-    lower = text.lower()
-    return len(_I_AFTER_CONSONANT.findall(lower)) > 2 * lower.count("ı") + 3

@@ -27,6 +27,7 @@ __all__ = [
     "latin_to_cyrillic",
     "arabic_to_cyrillic",
     "to_cyrillic",
+    "unify_apostrophes",
     "SCRIPTS",
 ]
 
@@ -165,6 +166,19 @@ def dominant_script(text: str) -> str:
 # -------------------------------------------------------------------------------- Latin -> Cyrillic
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "ʻ": "'", "‘": "'", "`": "'", "´": "'"})
+_ANY_APOSTROPHE = re.compile("[’ʼʻ‘`´]")
+
+
+def _nfc(text: str) -> str:
+    # Most text is already NFC (and ASCII text always is): checking is far cheaper than normalising.
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def unify_apostrophes(text: str) -> str:
+    """Every apostrophe-like character (’ ʼ ʻ ‘ ` ´) as the ASCII apostrophe."""
+    return text.translate(_APOSTROPHES) if _ANY_APOSTROPHE.search(text) else text
 
 
 class _LatinTable:
@@ -184,6 +198,8 @@ class _LatinTable:
         # a digraph ("ia" is я, so "aia" is ая, not айа).
         lower_i = "".join(c for c in i_letters if c.islower())
         upper_i = "".join(c for c in i_letters if not c.islower())
+        self.upper_i = frozenset(upper_i)
+        self.double_i = lower_i[0] * 2 if len(lower_i) == 1 else None
         vowel_class = re.escape(vowels)
         self.short_i_lower = (
             re.compile(f"(?<=[{vowel_class}])[{re.escape(lower_i)}](?![{no_y_before}])") if lower_i else None
@@ -199,13 +215,16 @@ class _LatinTable:
     def __call__(self, text: str) -> str:
         if self.short_i_lower is not None:
             text = self.short_i_lower.sub("й", text)
-        if self.short_i_upper is not None:
+        if self.short_i_upper is not None and not self.upper_i.isdisjoint(text):
             text = self.short_i_upper.sub("Й", text)
-        if self.final_ii is not None:
+        if self.final_ii is not None and (self.double_i is None or self.double_i in text):
             text = self.final_ii.sub("й", text)
         if self.digraph_rx is not None:
-            text = self.digraph_rx.sub(lambda m: self.digraphs[m.group()], text)
+            text = self.digraph_rx.sub(self._digraph, text)
         return text.translate(self.singles)
+
+    def _digraph(self, m: re.Match[str]) -> str:
+        return self.digraphs[m.group()]
 
 
 def _both_cases(pairs: dict[str, str], upper: dict[str, str] | None = None) -> dict[str, str]:
@@ -283,21 +302,24 @@ _MARK_2017 = re.compile("[aAgGnNoOuUsScCiIyY]'(?=[^\\W\\d_]|\\b|$)")
 def latin_variant(text: str) -> str:
     """Which Kazakh Latin alphabet `text` looks written in: "2021", "2018", "2017" or "informal"
     (no letter or apostrophe that marks one of the official alphabets)."""
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
-    counts = {
-        "2021": len(_MARK_2021.findall(text)),
-        "2018": len(_MARK_2018.findall(text)),
-        "2017": len(_MARK_2017.findall(text)),
-    }
-    best = max(counts, key=counts.__getitem__)
-    if counts[best]:
-        return best
+    return _variant(unify_apostrophes(_nfc(text)))
+
+
+def _variant(text: str) -> str:
+    # `text` in NFC with apostrophes unified.  The 2021 and 2018 marks are all outside ASCII.
+    n2021 = n2018 = 0
+    if not text.isascii():
+        n2021 = len(_MARK_2021.findall(text))
+        n2018 = len(_MARK_2018.findall(text))
+    n2017 = len(_MARK_2017.findall(text)) if "'" in text else 0
+    if n2021 or n2018 or n2017:
+        if n2021 >= n2018 and n2021 >= n2017:
+            return "2021"
+        return "2018" if n2018 >= n2017 else "2017"
     return "2021" if "ı" in text else "informal"
 
 
-def _fix_2017_short_i(text: str) -> str:
-    # 2017 writes both и and й as i'; й after a vowel, as for the other alphabets.
-    return re.sub(r"(?<=[aeouyAEOUY'])i'(?![au])", "й", text)
+_SHORT_I_2017 = re.compile(r"(?<=[aeouyAEOUY'])i'(?![au])")
 
 
 def latin_to_cyrillic(text: str, variant: str | None = None) -> str:
@@ -305,12 +327,13 @@ def latin_to_cyrillic(text: str, variant: str | None = None) -> str:
 
     Only Latin letters change; Cyrillic, Arabic, digits and punctuation pass through.
     """
-    text = unicodedata.normalize("NFC", text)
-    variant = variant or latin_variant(text)
-    table = _LATIN_TABLES[variant]
+    text = _nfc(text)
+    if variant is None:
+        variant = _variant(unify_apostrophes(text))
     if variant == "2017":
-        text = _fix_2017_short_i(text.translate(_APOSTROPHES))
-    return table(text)
+        # 2017 writes both и and й as i'; й after a vowel, as for the other alphabets.
+        text = _SHORT_I_2017.sub("й", unify_apostrophes(text))
+    return _LATIN_TABLES[variant](text)
 
 
 # ------------------------------------------------------------------------------ Arabic -> Cyrillic
@@ -334,25 +357,28 @@ _ARAB_BACK = str.maketrans({**_ARAB_COMMON, "ا": "а", "و": "о", "ۇ": "ұ", 
 _ARAB_FRONT = str.maketrans({**_ARAB_COMMON, "ا": "ә", "و": "ө", "ۇ": "ү", "ى": "і"})
 # Precomposed hamza letters are the same as hamza + letter.
 _ARAB_DECOMPOSE = str.maketrans({"ٵ": _HAMZA + "ا", "ٶ": _HAMZA + "و", "ٷ": _HAMZA + "ۇ", "ٸ": _HAMZA + "ى"})
-_ARAB_WORD = re.compile(f"[{_ARAB_CLASS}]+")
 _ARAB_SHORT_I = re.compile("(?<=[اەوۇىۋ])ي")
-_FRONT_MARKS = frozenset(_HAMZA + "ءەكگ")
+_FRONT_MARKS = _HAMZA + "ءەكگ"
+# A front word: a run of Arabic letters (with the й placeholder) holding a front mark.  Matching
+# only from the start of a run keeps the regex linear in the length of the text.
+_ARAB_LETTERS = f"{_ARAB_CLASS}\ue000"
+_ARAB_FRONT_WORD = re.compile(f"(?<![{_ARAB_LETTERS}])[{_ARAB_LETTERS}]*?[{_FRONT_MARKS}][{_ARAB_LETTERS}]*")
+_PRECOMPOSED_HAMZA = re.compile("[ٵٶٷٸ]")
 
 
-def _arabic_word(m: re.Match[str]) -> str:
-    word = _ARAB_SHORT_I.sub("\ue000", m.group())
-    if not _FRONT_MARKS.isdisjoint(word):
-        return word.translate(_ARAB_FRONT)
-    return word.translate(_ARAB_BACK)
+def _front_word(m: re.Match[str]) -> str:
+    return m.group().translate(_ARAB_FRONT)
 
 
 def arabic_to_cyrillic(text: str) -> str:
     """Kazakh Arabic-script text (tote jazu) in Cyrillic.  Arabic punctuation and digits become
     their common forms; non-Arabic characters pass through."""
-    text = text.translate(_ARAB_DECOMPOSE)
-    text = _ARAB_WORD.sub(_arabic_word, text)
-    # Punctuation and digits are outside the word class.
-    return text.translate(_ARAB_BACK)
+    if _PRECOMPOSED_HAMZA.search(text):
+        text = text.translate(_ARAB_DECOMPOSE)
+    if "ي" in text:
+        text = _ARAB_SHORT_I.sub("\ue000", text)
+    # Front words first; everything left (back words, punctuation, digits) goes by the back table.
+    return _ARAB_FRONT_WORD.sub(_front_word, text).translate(_ARAB_BACK)
 
 
 # ------------------------------------------------------------------------------------------ public

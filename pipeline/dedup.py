@@ -276,6 +276,46 @@ def connected_components(edges: Iterable[tuple[tuple, tuple]]) -> Iterable[tuple
             yield m[1], {"cluster": rep[1], "size": len(current), "earlier": rep[2]}
 
 
+class EdgeSet(beam.CombineFn if beam else object):
+    """All distinct candidate edges in one set.  The same pair meets in several bands; as a combiner
+    it drops those repeats on each worker before anything is sent to the clustering worker (one
+    shuffle fewer than a Distinct followed by a ToList)."""
+
+    def create_accumulator(self):
+        return set()
+
+    def add_input(self, acc, edge):
+        acc.add(edge)
+        return acc
+
+    def merge_accumulators(self, accs):
+        accs = iter(accs)
+        out = next(accs)
+        for a in accs:
+            out |= a
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def cluster_labels(signatures, hasher, *, min_similarity: float = 0.0, ids: list[str] | None = None) -> list[str]:
+    """In memory, without Beam: the cluster (representative id) of each signature row, by the same
+    banding, sketch check and union-find as `NearDedup`, rows ranked by position (benchmarks and
+    the backend identity checks use it)."""
+    from kazcorpus.pipeline.minhash import sketch
+
+    ids = ids if ids is not None else [f"{i:012d}" for i in range(len(signatures))]
+    buckets: dict[bytes, list[tuple]] = {}
+    for i, sig in enumerate(signatures):
+        member = ((1, i), ids[i], False, sketch(sig))
+        for k in hasher.band_keys(sig):
+            buckets.setdefault(k, []).append(member)
+    edges = {e for kv in buckets.items() for e in bucket_edges(kv, min_similarity)}
+    assigned = dict(connected_components(edges))
+    return [assigned[d]["cluster"] if d in assigned else d for d in ids]
+
+
 def apply_assignment(kv, *, write_index: bool):
     """Join of one id: its document, its keys and its cluster assignment (if any)."""
     _, grouped = kv
@@ -371,8 +411,7 @@ class NearDedup(_PTransform):
             keys
             | "GroupByBandKey" >> beam.GroupByKey()
             | "CandidateEdges" >> beam.FlatMap(bucket_edges, c.min_similarity)
-            | "DistinctEdges" >> beam.Distinct()
-            | "CollectEdges" >> beam.combiners.ToList()
+            | "CollectEdges" >> beam.CombineGlobally(EdgeSet())
             | "ConnectedComponents" >> beam.FlatMap(connected_components)
         )
         joined = (

@@ -40,7 +40,10 @@ class ExtractConfig(BaseModel):
     favor_precision: bool = True
     include_tables: bool = False
     fast: bool = False  # trafilatura's fast mode: no fallback extractors
-    with_metadata: bool = True  # title and publication date (htmldate): costs some speed
+    # Title and date come cheaply from the page head (<title>, og:title, article:published_time,
+    # JSON-LD datePublished, <time datetime>). `with_metadata: true` asks trafilatura for its full
+    # metadata instead (htmldate's heuristics): better dates on odd pages, ~40% slower extraction.
+    with_metadata: bool = False
     timeout_s: float = Field(10.0, gt=0)
     timeout_mode: Literal["auto", "signal", "process", "off"] = "auto"
     min_chars: int = Field(1, ge=0)
@@ -115,6 +118,40 @@ ROBOTS_TOKENS = ("noindex", "nofollow", "noai", "noimageai", "none", "noarchive"
 
 def _attrs(tag: str) -> dict[str, str]:
     return {m.group(1).lower(): (m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(tag)}
+
+
+_TITLE = re.compile(r"<title[^>]*>\s*(.*?)\s*</title>", re.I | re.S)
+_OG_TITLE = re.compile(r"<meta[^>]+property=[\"']og:title[\"'][^>]+content=[\"']([^\"']+)", re.I)
+_DATE_PATTERNS = [
+    re.compile(r"<meta[^>]+(?:property|name|itemprop)=[\"'](?:article:published_time|og:published_time|"
+               r"datePublished|pubdate|publishdate|date|dc\.date|DC\.date\.issued)[\"'][^>]*?"
+               r"content=[\"']([^\"']{8,40})", re.I),
+    re.compile(r"\"datePublished\"\s*:\s*\"([^\"]{8,40})\"", re.I),
+    re.compile(r"<time[^>]+datetime=[\"']([^\"']{8,40})", re.I),
+]
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def page_title(html: str) -> str | None:
+    """The page title from its head: og:title, else <title> (entities decoded, spaces folded)."""
+    import html as html_lib
+
+    m = _OG_TITLE.search(html, 0, 1 << 17) or _TITLE.search(html, 0, 1 << 17)
+    if not m:
+        return None
+    title = " ".join(html_lib.unescape(m.group(1)).split())
+    return title[:500] or None
+
+
+def page_date(html: str) -> str | None:
+    """Publication date (YYYY-MM-DD) declared in the page's markup, if any."""
+    for pattern in _DATE_PATTERNS:
+        m = pattern.search(html, 0, 1 << 18)
+        if m:
+            day = _ISO_DAY.search(m.group(1))
+            if day and 1990 <= int(day.group(1)) <= 2100 and 1 <= int(day.group(2)) <= 12:
+                return day.group(0)
+    return None
 
 
 def html_lang(html: str) -> str | None:
@@ -348,6 +385,8 @@ class ExtractOperator(BaseOperator):
                     result = None
                 result = result or {}
                 text = result.get("text") or ""
+                if not self.config.with_metadata and text:
+                    result["title"], result["date"] = page_title(page), page_date(page)
                 for key in ("title", "date"):
                     if result.get(key):
                         meta[key] = result[key]

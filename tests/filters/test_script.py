@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kazcorpus.filters.script import (
+    _ARAB_BACK,
+    _ARAB_CLASS,
+    _ARAB_DECOMPOSE,
+    _ARAB_FRONT,
+    _CYRL,
+    _LATN,
+    _repair_word,
     arabic_to_cyrillic,
     dominant_script,
     latin_to_cyrillic,
@@ -16,6 +25,7 @@ from kazcorpus.filters.script import (
     to_cyrillic,
     turkic_lower,
     turkic_upper,
+    unify_apostrophes,
 )
 
 # Official letter tables (Cyrillic letter -> Latin letter), as published with each decree.  Letters
@@ -189,3 +199,51 @@ def test_to_cyrillic_dispatches_on_script():
     assert to_cyrillic("Қaзaқ тiлi") == "Қазақ тілі"
     # An explicit script wins over the detected one.
     assert to_cyrillic("Qazaq tılı", "Cyrl") == "Qazaq tılı"
+
+
+# ------------------------------------------------------------------------ fast paths vs reference
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def _reference_repair(text: str) -> str:
+    # The plain definition: every letter run holding both scripts goes through the word rule.
+    text = text.replace("ӊ", "ң").replace("Ӊ", "Ң")
+    return _LETTER_RUN.sub(
+        lambda m: _repair_word(m) if _CYRL.search(m.group()) and _LATN.search(m.group()) else m.group(), text
+    )
+
+
+@given(st.text(alphabet="aeopcxyikhAEOPCXYIKMHTаеорсхуікһАЕОРСХУІКМНТқәбdfgЖжӊ1 ,.-", max_size=40))
+def test_repair_homoglyphs_matches_the_per_word_definition(text):
+    assert repair_homoglyphs(text) == _reference_repair(text)
+
+
+def test_repair_homoglyphs_is_linear_on_long_words():
+    # A long run of lookalikes must not make the mixed-word regex backtrack quadratically.
+    text = "a" * 20000 + "б" + " " + "с" * 20000
+    assert repair_homoglyphs(text).startswith("а" * 20000 + "б")
+
+
+def _reference_arabic(text: str) -> str:
+    text = text.translate(_ARAB_DECOMPOSE)
+
+    def word(m):
+        w = re.sub("(?<=[اەوۇىۋ])ي", "\ue000", m.group())
+        return w.translate(_ARAB_FRONT if not frozenset("\u0674ءەكگ").isdisjoint(w) else _ARAB_BACK)
+
+    return re.sub(f"[{_ARAB_CLASS}]+", word, text).translate(_ARAB_BACK)
+
+
+@given(st.text(alphabet="ابتجدرزسشقكگڭلمنوۇۋىيەٴءٵ ،.-1", max_size=40))
+def test_tote_jazu_matches_the_per_word_definition(text):
+    assert arabic_to_cyrillic(text) == _reference_arabic(text)
+
+
+def test_unify_apostrophes():
+    assert unify_apostrophes("oʻzbek o‘g‘il ma’no it`s") == "o'zbek o'g'il ma'no it's"
+    assert unify_apostrophes("plain") == "plain"
+
+
+def test_variant_reads_any_apostrophe():
+    assert latin_variant("Bu’gin ol mag’an jan’a kitap a’kelip berdi") == "2017"

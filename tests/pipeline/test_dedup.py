@@ -18,12 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kazcorpus.filters.script import dominant_script, repair_homoglyphs, to_cyrillic, turkic_lower
+from kazcorpus.pipeline.textnorm import KAZAKH_FOLD
 from kazcorpus.pipeline.dedup import (
     DedupConfig,
     NearDedup,
     connected_components,
     exact_key,
     normalize,
+    normalize_batch,
     representative_order,
     url_key,
 )
@@ -56,11 +58,23 @@ def edit(rng: random.Random, text: str, share: float) -> str:
     return " ".join(words)
 
 
-def slow_normalize(text: str) -> str:
-    """The normal form spelled as the plain composition of the script functions, line by line."""
-    lines = [ln if ln.isascii() and "'" not in ln and dominant_script(repair_homoglyphs(ln)) == "Latn"
-             else to_cyrillic(ln) for ln in unicodedata.normalize("NFC", text).splitlines()]
-    return turkic_lower(" ".join(re.sub(r"[\W_]+", " ", "\n".join(lines)).split()))
+def slow_normalize(text: str, kazakh: bool | None = None) -> str:
+    """The normal form spelled as the plain composition of the script functions (textnorm's definition)."""
+    lines = unicodedata.normalize("NFC", text).splitlines()
+    if kazakh is not False:
+        scripts = [dominant_script(repair_homoglyphs(ln)) for ln in lines]
+        for s in ("Latn", "Arab"):
+            idx = [i for i, x in enumerate(scripts) if x == s and (
+                kazakh or s == "Arab" or not lines[i].isascii() or "'" in lines[i])]
+            if idx:
+                done = to_cyrillic("\n".join(lines[i] for i in idx), s).split("\n")
+                for i, ln in zip(idx, done, strict=True):
+                    lines[i] = ln
+    folded = re.sub(r"[\W_]+", " ", repair_homoglyphs(" ".join(lines)))
+    lowered = turkic_lower(folded).replace("ς", "σ")
+    if kazakh is True:
+        lowered = lowered.translate(str.maketrans(KAZAKH_FOLD))
+    return " ".join(lowered.split())
 
 
 # ------------------------------------------------------------------------------------ normal form
@@ -88,12 +102,34 @@ def test_normalize_turkic_dotted_i_in_cyrillic_text():
     assert normalize("Қазақстанның ең үлкен қаласы: İnstagram IT") == "қазақстанның ең үлкен қаласы instagram ıt"
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюяАӘҚІҢ"
-                                              "aäbcdeğhıİiIjkqlmnñoöprsştuūüvyzABQNO "
-                                              ".,!?-'\n\tӊ0123")), max_size=80))
-def test_normalize_equals_plain_composition_of_script_functions(text):
-    assert normalize(text) == slow_normalize(text)
+ALPHABET = list("аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюяАӘҚІҢ" "aäbcdeğhıİiIjkqlmnñoöprsştuūüvyzABQNO "
+                ".,!?-'\n\r\tӊ0123²_ΣςαʼقازاقستانٴەكءÉé\u2028\x1c\x85😀𝐀")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ALPHABET), max_size=80), st.sampled_from([None, True, False]))
+def test_normalize_equals_plain_composition_of_script_functions(text, kazakh):
+    assert normalize(text, kazakh=kazakh) == slow_normalize(text, kazakh)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(ALPHABET), max_size=40), max_size=8),
+       st.lists(st.sampled_from([None, True, False]), min_size=8, max_size=8))
+def test_batch_normal_forms_equal_one_by_one(texts, modes):
+    modes = modes[: len(texts)]
+    assert normalize_batch(texts, modes) == [normalize(t, kazakh=m) for t, m in zip(texts, modes, strict=True)]
+
+
+def test_only_kazakh_text_is_transliterated():
+    lat = "Qazaqstan Respublikasynyñ astanasy Astana qalasy"
+    cyr = "Қазақстан Республикасының астанасы Астана қаласы"
+    assert normalize(lat, kazakh=True) == normalize(cyr, kazakh=True) == normalize(cyr, kazakh=False)
+    assert normalize(lat, kazakh=False) == "qazaqstan respublikasynyñ astanasy astana qalasy"
+    # German keeps its letters unless someone says it is Kazakh.
+    assert normalize("Die Größe der Straße", kazakh=False) == "die größe der straße"
+    # Known Kazakh: even plain-ASCII Latin lines are read as Kazakh; unknown: they are not.
+    assert normalize("Astana qalasy", kazakh=True) == "астана қаласы"
+    assert normalize("Astana qalasy") == "astana qalasy"
 
 
 @settings(max_examples=100, deadline=None)
@@ -106,11 +142,19 @@ def test_normalize_is_single_spaced_words(text):
     assert not re.search(r"[^\w ]|_", n)
 
 
-def test_turkic_lower_fast_path_matches_script_module():
-    from kazcorpus.pipeline.dedup import _turkic_lower
+def test_turkic_lower_and_final_sigma():
+    for s in ["İIiı", "IŞIK İNSAN", "ҚАЗАҚ ТІЛІ", "Ǆ ẞ Σ", "ΟΔΟΣ οδος"]:
+        assert normalize(s, kazakh=False) == slow_normalize(s, False)
+    assert normalize("ΟΔΟΣ", kazakh=False) == normalize("οδοσ", kazakh=False)
 
-    for s in ["İIiı", "IŞIK İNSAN", "ҚАЗАҚ ТІЛІ", "Ǆ ẞ Σ"]:
-        assert _turkic_lower(s) == turkic_lower(s)
+
+def test_exact_key_reads_kazakh_by_the_documents_language():
+    cyr = make_doc("a", "Астана қаласы — елорда.")
+    lat = make_doc("b", "Astana qalasy - elorda.")
+    lat.lang = cyr.lang = "kk"
+    assert exact_key(cyr) == exact_key(lat)
+    lat.lang = "en"
+    assert exact_key(cyr) != exact_key(lat)
 
 
 def test_exact_key_is_128_bit_and_script_blind():
@@ -134,7 +178,9 @@ def test_normalize_matches_composition_on_real_sentences():
     lines = []
     for name in ("kk_cyrl.txt", "kk_latn.txt", "kk_arab.txt", "ru.txt"):
         lines += (DATA / "lid" / name).read_text(encoding="utf-8").splitlines()[:150]
-    assert [normalize(t) for t in lines] == [slow_normalize(t) for t in lines]
+    docs = ["\n".join(lines[i:i + 7]) for i in range(0, len(lines), 7)]
+    for kazakh in (None, True, False):
+        assert normalize_batch(docs, kazakh) == [slow_normalize(t, kazakh) for t in docs]
 
 
 # -------------------------------------------------------------------------------- representatives

@@ -4,6 +4,7 @@ and the signatures estimate Jaccard similarity."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,43 @@ def test_backend_resolution():
     if not has_gpu:
         with pytest.raises(RuntimeError, match="no CUDA"):
             resolve_backend("gpu")
+
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "lid").is_dir(), reason="shared data absent")
+def test_numpy_and_torch_agree_on_real_text_signatures_and_clusters():
+    """Both backends on real sentences of every language and script in the shared data, with copies
+    to make clusters: the same bits, hence the same clusters (what benchmarks/gpu_minhash.py checks
+    on a GPU)."""
+    pytest.importorskip("torch")
+    from kazcorpus.pipeline.dedup import DedupConfig, cluster_labels
+    from kazcorpus.pipeline.textnorm import normalize_batch
+
+    rng = random.Random(4)
+    texts, modes = [], []
+    for f in sorted((DATA / "lid").glob("*.txt")):
+        lines = [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        for _ in range(12):
+            base = "\n".join(rng.sample(lines, 12))
+            words_ = base.split(" ")
+            for i in rng.sample(range(len(words_)), max(1, len(words_) // 25)):
+                words_[i] = rng.choice(words_)
+            texts += [base, " ".join(words_)]
+            modes += [f.name.startswith("kk")] * 2
+    norms = normalize_batch(texts, modes)
+    cfg = DedupConfig()
+    fam = HashFamily(ngram=cfg.ngram, num_perm=cfg.num_perm, seed=cfg.seed)
+    cpu = numpy_signatures(fam, norms)
+    tch = torch_signatures(fam, norms, device="cpu")
+    assert cpu.shape == (len(texts), cfg.num_perm)
+    assert (cpu == tch).all()
+    hasher = MinHasher(ngram=cfg.ngram, bands=cfg.bands, rows=cfg.rows, seed=cfg.seed)
+    a = cluster_labels(cpu, hasher, min_similarity=cfg.min_similarity)
+    b = cluster_labels(tch, hasher, min_similarity=cfg.min_similarity)
+    assert a == b
+    # The check has teeth: there are clusters, and a changed signature changes them.
+    assert sum(x != f"{i:012d}" for i, x in enumerate(a)) >= len(texts) // 4
+    tch[1] = ~tch[1]
+    assert cluster_labels(tch, hasher, min_similarity=cfg.min_similarity) != a

@@ -143,3 +143,17 @@ def test_operator_pickles_before_and_after_setup():
     op.annotate(doc)
     again = pickle.loads(pickle.dumps(op))
     assert again.config.min_chars == 5 and not getattr(again, "_ready", False)
+
+
+def test_title_and_date_come_cheaply_from_the_page_head():
+    from kazcorpus.sources.html import page_date, page_title
+
+    head = ("<html><head><title> Жаңалық &amp; <b>1</b></title>"
+            "<meta property='article:published_time' content='2024-05-03T10:00:00+05:00'></head>")
+    assert page_title(head) == "Жаңалық & <b>1</b>"
+    assert page_date(head) == "2024-05-03"
+    assert page_date('<script type="application/ld+json">{"datePublished": "2023-12-31"}</script>') == "2023-12-31"
+    assert page_date("<time datetime='2022-11-30T00:00'>") == "2022-11-30"
+    assert page_date("<time datetime='1850-11-30'>") is None  # not a web publication date
+    assert page_date("<meta name='date' content='not a date at all'>") is None
+    assert page_title("<p>no head</p>") is None
