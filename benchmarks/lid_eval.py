@@ -5,7 +5,9 @@ for Kazakh, the script: kk_cyrl, kk_latn, kk_arab) and the probe lines the proje
 (filters/lexicons/lid_probe_lines.tsv: Ukrainian, Belarusian, Mongolian, Bulgarian, Turkish,
 Azerbaijani, Uzbek, Turkmen, Tatar Latin...).  For every set it prints the share labelled kk by us
 and by plain lid.176, the share labelled with the set's own language, the share with the right
-script, and documents/second for both (best of --repeat runs) with their ratio.
+script, and documents/second for both (best of --repeat runs) with their ratio.  Times are CPU
+time of this process (`time.process_time`: both run in it, single-threaded), so that other load on
+a shared machine does not count.
 
     .venv/bin/python benchmarks/lid_eval.py [--data DIR] [--repeat 3] [--show-errors N]
 """

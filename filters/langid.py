@@ -39,8 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kazcorpus.filters.script import (
     _ARAB,
+    _ARAB_CLASS,
     _CYRL,
     _LATN,
+    _LATN_CLASS,
     _nfc,
     _variant,
     arabic_to_cyrillic,
@@ -78,9 +80,12 @@ def model_path() -> str:
 # Lower-case words holding a Kazakh-distinctive letter (the match ends at that letter).  Only
 # lower-case words count: in other languages Kazakh letters turn up in names ("Тоқаев прибыл в
 # Астану"), which are capitalised.
-# (The classes before the last letter leave it out, so the regex never backtracks.)
-_SIG_WORD = re.compile("\\b[а-яёәңөүһ]*[ұқғі]")
-_SIG_WORD_NO_I = re.compile("\\b[а-яёәңөүһі]*[ұқғ]")
+# The match starts at the character before the word (a space is put before the text), which lets
+# the regex engine skip ahead, and the classes before the last letter leave it out, so the regex
+# never backtracks.
+_NOT_LETTER = "[^а-яёәғқңөұүһіА-ЯЁӘҒҚҢӨҰҮҺІA-Za-z]"
+_SIG_WORD = re.compile(f"{_NOT_LETTER}[а-яёәңөүһ]*[ұқғі]")
+_SIG_WORD_NO_I = re.compile(f"{_NOT_LETTER}[а-яёәңөүһі]*[ұқғ]")
 # ...and the first word, capitalised because it starts the sentence (its capital counts too).
 _FIRST_SIG = re.compile("\\W*(?:[ҚҒҰІ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғі])")
 _FIRST_SIG_NO_I = re.compile("\\W*(?:[ҚҒҰ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғ])")
@@ -198,16 +203,12 @@ _BACK_THEN_I_2021 = re.compile("[aoy][^\\W\\d_aeıiouyäöüū]*ı")
 
 
 _LOG_ODDS_CLIP = 9.0
+_LATN_OR_ARAB = re.compile(f"[{_LATN_CLASS}{_ARAB_CLASS}]")
 # fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
 _TOP_K = 5
 # ...down to this probability: the search of fastText's label tree stops early below it.
 _MIN_PROB = 0.01
 _LATN_VETO = -6.0
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
 
 
 def _sigmoid(z: float) -> float:
@@ -263,7 +264,7 @@ def _evidence_for(cyr: str, low: str, trust_i: bool) -> tuple[float, int, bool]:
     if turk:
         shift += 3.0 * min(1.0, turk / words)
     if sig_letters:
-        sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(cyr))
+        sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(" " + cyr))
         if (_FIRST_SIG if trust_i else _FIRST_SIG_NO_I).match(cyr):
             sig += 1
         shift += 10.0 * sig / words
@@ -388,7 +389,8 @@ class LangIdOperator(BaseOperator):
         if ruled_out:
             new_kk = 0.0
         else:
-            z = _logit(p_kk) + shift + extra
+            q = 1e-6 if p_kk < 1e-6 else 1.0 - 1e-6 if p_kk > 1.0 - 1e-6 else p_kk
+            z = math.log(q / (1.0 - q)) + shift + extra
             new_kk = _sigmoid(-_LOG_ODDS_CLIP if z < -_LOG_ODDS_CLIP else _LOG_ODDS_CLIP if z > _LOG_ODDS_CLIP else z)
             if new_kk * (1.0 - p_kk) >= p_other * (1.0 - new_kk):
                 # Kazakh wins on the evidence for it: check what speaks against it.  (When it
@@ -407,10 +409,16 @@ class LangIdOperator(BaseOperator):
         if "\n" in text or "\t" in text or "\r" in text:
             text = " ".join(text.split())
         has_cyr = _CYRL.search(text) is not None
-        has_lat = _LATN.search(text) is not None
-        if has_cyr and has_lat or "ӊ" in text or "Ӊ" in text:
-            text = repair_homoglyphs(text)
-        has_arab = _ARAB.search(text) is not None
+        if _LATN_OR_ARAB.search(text) is None:
+            # Cyrillic only (or no letters): the common case, one scan.
+            has_lat = has_arab = False
+            if "ӊ" in text or "Ӊ" in text:
+                text = repair_homoglyphs(text)
+        else:
+            has_lat = _LATN.search(text) is not None
+            if has_cyr and has_lat or "ӊ" in text or "Ӊ" in text:
+                text = repair_homoglyphs(text)
+            has_arab = _ARAB.search(text) is not None
         if has_cyr + has_lat + has_arab > 1:
             cyr_n, lat_n, arab_n = (len(rx.findall(text)) for rx in (_CYRL, _LATN, _ARAB))
         elif has_cyr + has_lat + has_arab == 0:
@@ -457,8 +465,8 @@ class LangIdOperator(BaseOperator):
                 spans: list[dict] = []
                 ann = {"lang": "und", "script": "Zyyy", "lang_score": 0.0, "shares": {}, "spans": spans}
             else:
-                start = len(text) - len(text.lstrip())
-                end = len(text.rstrip())
+                start = len(text) - len(text.lstrip()) if text[:1].isspace() else 0
+                end = len(text.rstrip()) if text[-1:].isspace() else len(text)
                 spans = [{"lang": lang, "script": script, "score": score, "start": start, "end": end, "share": 1.0}]
                 ann = {"lang": lang, "script": script, "lang_score": score, "shares": {lang: 1.0}, "spans": spans}
             doc.lang, doc.script, doc.lang_score = ann["lang"], ann["script"], ann["lang_score"]
