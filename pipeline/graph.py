@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from kazcorpus.pipeline import fs, shards
 from kazcorpus.pipeline.operators import run_operators
 from kazcorpus.pipeline.recipe import Recipe

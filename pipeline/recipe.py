@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from kazcorpus.filters.clean import CleanConfig
 from kazcorpus.filters.langid import LangIdConfig
 from kazcorpus.filters.pii import PiiConfig
@@ -27,7 +29,6 @@ from kazcorpus.filters.toxicity import ToxicityConfig
 from kazcorpus.pipeline.dedup import DedupConfig
 from kazcorpus.sources import KINDS, infer_kind
 from kazcorpus.sources.html import ExtractConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://", "az://", "http://", "https://")
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from kazcorpus.pipeline import docs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from kazcorpus.pipeline.recipe import demo_recipe
 from kazcorpus.pipeline.run import run
 from kazcorpus.pipeline.shards import verify

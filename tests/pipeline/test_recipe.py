@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from kazcorpus.pipeline.recipe import Recipe, RecipeError, expand_inputs, load_recipe, parse_recipe
 
 

@@ -7,6 +7,7 @@ import io
 import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kazcorpus.pipeline.record import (
     ARROW_SCHEMA,
     REJECTED_SCHEMA,
