@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from kazcorpus.pipeline import fs, shards
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, text_hash
+from kazcorpus.sources.crawl.scope import DEFAULT_PORTS, idna_host
 
 log = logging.getLogger(__name__)
 
@@ -422,16 +423,7 @@ def _cleaned(doc: Doc, recipe: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- blocklist
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_SAFE = "/;:@&=+$,!~*'()-._%"
-
-
-def _idna(host: str) -> str:
-    host = host.strip().rstrip(".").lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
 
 
 def normalise_url(url: str | None) -> str | None:
@@ -448,8 +440,8 @@ def normalise_url(url: str | None) -> str | None:
     scheme = parts.scheme.lower()
     if not scheme or not host:
         return url.strip()
-    host = _idna(host)
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    host = idna_host(host)
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = quote(unquote(parts.path), safe=_URL_SAFE) or "/"
     query = quote(unquote(parts.query), safe=_URL_SAFE + "?")
     return urlunsplit((scheme, netloc, path, query, ""))
@@ -460,7 +452,7 @@ def domain_key(domain: str) -> str:
     text = domain.strip()
     if "://" in text:
         text = urlsplit(text).hostname or ""
-    return _idna(text.lstrip("*").lstrip(".").split("/")[0].split(":")[0])
+    return idna_host(text.lstrip("*").lstrip(".").split("/")[0].split(":")[0])
 
 
 def url_host(url: str | None) -> str | None:
@@ -470,7 +462,7 @@ def url_host(url: str | None) -> str | None:
         host = urlsplit(url.strip()).hostname
     except ValueError:
         return None
-    return _idna(host) if host else None
+    return idna_host(host) if host else None
 
 
 def host_in(host: str | None, domains: Container[str]) -> str | None:

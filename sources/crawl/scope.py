@@ -11,10 +11,11 @@ import fnmatch
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _idna(host: str) -> str:
+def idna_host(host: str) -> str:
+    """A host name lower-cased, without a trailing dot, in punycode (the form every comparison uses)."""
     host = host.strip().rstrip(".").lower()
     try:
         return host.encode("idna").decode("ascii")
@@ -41,12 +42,12 @@ def normalise_url(url: str, *, strip_params: Iterable[str] = ()) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if scheme not in _DEFAULT_PORTS or not host:
+    if scheme not in DEFAULT_PORTS or not host:
         return None
-    host = _idna(host)
+    host = idna_host(host)
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     patterns = list(strip_params)
     query = "&".join(
         pair for pair in parts.query.split("&")
@@ -62,7 +63,7 @@ def _entry(domain: str) -> tuple[str, int | None]:
     host, sep, tail = text.rpartition(":")
     if sep and tail.isdigit() and host and not host.endswith(":"):
         text, port = host, int(tail)
-    return _idna(text), port
+    return idna_host(text), port
 
 
 class Scope:
@@ -82,11 +83,11 @@ class Scope:
     def reason(self, url: str) -> str | None:
         try:
             parts = urlsplit(url)
-            host = _idna(parts.hostname or "")
-            port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+            host = idna_host(parts.hostname or "")
+            port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
         except ValueError:
             return "bad_url"
-        if parts.scheme not in _DEFAULT_PORTS or not host:
+        if parts.scheme not in DEFAULT_PORTS or not host:
             return "not_http"
         if self._matches(host, port, self.deny):
             return "deny_listed"
