@@ -177,7 +177,9 @@ _LATN_KK_WORDS = frozenset(
 # its most frequent words (ği is left out: Kazakh loans have it, as in tabiği).
 _UZ_APOSTROPHE = re.compile("[og]'")
 _KK_2017_APOSTROPHE = re.compile("[nsucyi]'")  # not a': Uzbek writes it too (ma'no, ta'lim)
-_UZ_SUFFIX = re.compile("[^\\W\\d_](?:ib|ibdi|moq|moqchi|yap|yapti|yotgan|dagi|ning)\\b")
+# (The letter before the suffix as a lookbehind and the suffixes sharing their starts: fewer steps
+# per position, and the same count, since a match ends where a word does.)
+_UZ_SUFFIX = re.compile("(?<=[^\\W\\d_])(?:ib(?:di)?|moq(?:chi)?|yap(?:ti)?|yotgan|dagi|ning)\\b")
 _LATN_NEIGHBOUR_WORDS = frozenset(
     # Uzbek
     "va bilan uchun emas ham hamda juda lekin ammo yoki kabi esa shu haqida orqali hech nima ular unga "

@@ -15,8 +15,11 @@ their exact definitions instead of re-deriving them.  What this module adds:
 
 datatrove's filters stop at the first failing rule, so they cannot give every score.  The scores are
 computed here once per document with datatrove's helper functions (the same n-gram and duplicate
-counting the rules use); the decision is datatrove's.  One tokenization is shared by all of it
-through datatrove's `split_into_words` cache, keyed on our tokenizer instance.
+counting the rules use); the decision is datatrove's.  The Gopher repetition counts, the costliest
+part, are made once (`repetition_counts`) and serve both the scores and the decision: the rule is a
+thin subclass of datatrove's `GopherRepetitionFilter` that reads them (`filters/gopher_counts.py`,
+tested to give datatrove's verdicts).  One tokenization is shared by all of it through datatrove's
+`split_into_words` cache, keyed on our tokenizer instance.
 
 C4's filter rewrites the text (it drops lines); here it runs on a private copy and only its
 document-level verdicts (`lorem_ipsum`, `has_curly_bracket`, `too_few_sentences`) are used: this
@@ -240,16 +243,13 @@ def _off(value: float | None, disabled: float) -> float:
 
 def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[tuple[str, Any]]:
     """The datatrove filters for one language's thresholds, in `rules` order."""
-    from datatrove.pipeline.filters import (
-        C4QualityFilter,
-        FineWebQualityFilter,
-        GopherQualityFilter,
-        GopherRepetitionFilter,
-    )
+    from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter
+
+    from kazcorpus.filters.gopher_counts import PrecomputedGopherRepetitionFilter
 
     made: dict[str, Any] = {}
     if "gopher_repetition" in rules:
-        made["gopher_repetition"] = GopherRepetitionFilter(
+        made["gopher_repetition"] = PrecomputedGopherRepetitionFilter(
             dup_line_frac=th.dup_line_frac,
             dup_para_frac=th.dup_para_frac,
             dup_line_char_frac=th.dup_line_char_frac,
@@ -316,14 +316,57 @@ def stop_word_set(spec: list[str] | str | None) -> set[str]:
     return out
 
 
-def quality_scores(text: str, words: list[str], th: LanguageThresholds, stop_words: set[str], tokenizer) -> dict:
-    """Every score the rules look at, measured the way datatrove measures it."""
+# Where the counts travel to the repetition rule (filters/gopher_counts.py): datatrove's doc.metadata.
+REPETITION_KEY = "kazcorpus_repetition_counts"
+
+
+def repetition_counts(text: str, words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict[str, Any]:
+    """The raw counts behind every Gopher repetition rule, computed once per document: the
+    paragraph and line duplicates with datatrove's own `find_duplicates`, the n-gram counts with
+    `ngram_repetition` (held equal to datatrove's helpers by a test).  Both the annotated scores and
+    the repetition decision (`PrecomputedGopherRepetitionFilter`) read them."""
+    from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+
+    paragraphs = _PARAGRAPH_SPLIT.split(text.strip())
+    lines = _LINE_SPLIT.split(text)
+    top, dup = ngram_repetition(words, top_ns, dup_ns)
+    return {
+        "n_chars": len(text),
+        "n_words": len(words),
+        "n_paragraphs": len(paragraphs),
+        "paragraphs": find_duplicates(paragraphs),
+        "n_lines": len(lines),
+        "lines": find_duplicates(lines),
+        "top": top,
+        "dup": dup,
+    }
+
+
+# datatrove's GopherRepetitionFilter splits with these two expressions.
+_PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
+_LINE_SPLIT = re.compile("\n+")
+
+
+def quality_scores(
+    text: str,
+    words: list[str],
+    th: LanguageThresholds,
+    stop_words: set[str],
+    tokenizer,
+    counts: dict[str, Any] | None = None,
+) -> dict:
+    """Every score the rules look at, measured the way datatrove measures it.  `counts` are
+    `repetition_counts` of the same text and words, when the caller already has them."""
     from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
     from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
+    if counts is None:
+        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
     n_chars = len(text) or 1
     n_tokens = len(words) or 1
-    real_words = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    # `not PUNCTUATION_SET.issuperset(w)` is datatrove's `any(ch not in PUNCTUATION_SET for ch in w)`
+    # with the loop in C.
+    real_words = [w for w in words if not PUNCTUATION_SET.issuperset(w)]
     s: dict[str, Any] = {"n_words": len(real_words), "n_chars": len(text)}
     s["avg_word_length"] = sum(map(len, real_words)) / len(real_words) if real_words else 0.0
     s["hash_word_ratio"] = text.count("#") / n_tokens
@@ -331,21 +374,19 @@ def quality_scores(text: str, words: list[str], th: LanguageThresholds, stop_wor
     lines = text.splitlines() or [""]
     s["bullet_lines_ratio"] = sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines)
     s["ellipsis_lines_ratio"] = sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines)
-    s["alpha_words_ratio"] = sum(any(c.isalpha() for c in w) for w in words) / n_tokens
+    # Most words are all letters: `isalpha()` settles them without a per-character loop.
+    s["alpha_words_ratio"] = sum(w.isalpha() or any(c.isalpha() for c in w) for w in words) / n_tokens
     s["stop_words"] = len({w.lower() for w in stop_words.intersection(words)})
 
-    paragraphs = re.split(r"\n{2,}", text.strip())
-    dup_paras, dup_para_chars = find_duplicates(paragraphs)
-    s["dup_para_frac"] = dup_paras / len(paragraphs)
+    dup_paras, dup_para_chars = counts["paragraphs"]
+    s["dup_para_frac"] = dup_paras / counts["n_paragraphs"]
     s["dup_para_char_frac"] = dup_para_chars / n_chars
-    split_lines = re.split("\n+", text)
-    dup_lines, dup_line_chars = find_duplicates(split_lines)
-    s["dup_line_frac"] = dup_lines / len(split_lines)
+    dup_lines, dup_line_chars = counts["lines"]
+    s["dup_line_frac"] = dup_lines / counts["n_lines"]
     s["dup_line_char_frac"] = dup_line_chars / n_chars
-    top, dup = ngram_repetition(words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
-    for n, chars in top.items():
+    for n, chars in counts["top"].items():
         s[f"top_{n}_gram_frac"] = chars / n_chars
-    for n, chars in dup.items():
+    for n, chars in counts["dup"].items():
         s[f"dup_{n}_gram_frac"] = chars / n_chars
 
     nonblank = [ln for ln in text.split("\n") if ln.strip()]
@@ -361,9 +402,10 @@ def quality_scores(text: str, words: list[str], th: LanguageThresholds, stop_wor
 
 def ngram_repetition(words: list[str], top_ns: list[int], dup_ns: list[int]) -> tuple[dict, dict]:
     """datatrove's `find_top_duplicate(get_n_grams(words, n))` and `find_all_duplicate(words, n)`,
-    same results (a test holds them equal), at half the cost: each n-gram is one slice of a joined
-    string instead of a list slice plus a join.  The Gopher repetition filter already pays for these
-    counts once per document; the scores should not pay full price a second time."""
+    same results (a test holds them equal), at a fraction of the cost: each n-gram is one slice of a
+    joined string instead of a list slice plus a join, a document whose n-grams are all distinct
+    (most documents, for the long n) is settled by one set() in C, and the greedy scan of the others
+    visits only the positions of repeated grams."""
     n_words = len(words)
     offsets = [0, *accumulate(map(len, words))]
     top: dict[int, int] = {}
@@ -374,23 +416,32 @@ def ngram_repetition(words: list[str], top_ns: list[int], dup_ns: list[int]) -> 
             if n_words < n:
                 top[n] = 0
                 continue
-            counts = Counter(spaced[starts[i] : starts[i + n] - 1] for i in range(n_words - n + 1))
+            counts = Counter([spaced[starts[i] : starts[i + n] - 1] for i in range(n_words - n + 1)])
+            # most_common keeps the first-seen gram among ties, as datatrove's Counter does.
             gram, count = counts.most_common(1)[0]
             top[n] = len(gram) * count
     dup: dict[int, int] = {}
     joined = "".join(words)  # datatrove joins without a separator here; so do we, to match it
     for n in dup_ns:
-        seen: set[str] = set()
-        repeated, idx, last = 0, 0, n_words - n + 1
-        while idx < last:
-            a, b = offsets[idx], offsets[idx + n]
-            gram = joined[a:b]
+        last = n_words - n + 1
+        grams = [joined[offsets[i] : offsets[i + n]] for i in range(max(last, 0))]
+        if len(set(grams)) == len(grams):
+            dup[n] = 0
+            continue
+        # datatrove's greedy scan, visiting only the positions whose gram occurs more than once: at
+        # any other position the scan adds a gram that is never looked up again and steps on by one.
+        counts = Counter(grams)
+        repeated, idx, seen = 0, 0, set()
+        for pos in [i for i, gram in enumerate(grams) if counts[gram] > 1]:
+            if pos < idx:
+                continue
+            gram = grams[pos]
             if gram in seen:
-                repeated += b - a
-                idx += n  # as datatrove: a repeated n-gram's words are not counted twice
+                repeated += len(gram)
+                idx = pos + n  # as datatrove: a repeated n-gram's words are not counted twice
             else:
                 seen.add(gram)
-                idx += 1
+                idx = pos + 1
         dup[n] = repeated
     return top, dup
 
@@ -440,10 +491,12 @@ class QualityOperator(BaseOperator):
             return
         # The same (text, tokenizer) key as the datatrove filters use: one tokenization for all.
         words = split_into_words(text, self._tokenizer)
+        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
         result: dict[str, Any] = {"thresholds": key}
-        result.update(quality_scores(text, words, th, self._stop_words[key], self._tokenizer))
+        result.update(quality_scores(text, words, th, self._stop_words[key], self._tokenizer, counts))
         reason = None
-        dt_doc = Document(text=text, id=doc.id)  # a private copy: C4 would rewrite the text
+        # A private copy (C4 would rewrite the text), carrying the counts the repetition rule reads.
+        dt_doc = Document(text=text, id=doc.id, metadata={REPETITION_KEY: counts})
         for name, flt in self._filters[key]:
             keep, dt_reason = get_filter_result(flt.filter(dt_doc))
             if not keep:

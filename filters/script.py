@@ -330,10 +330,45 @@ def latin_to_cyrillic(text: str, variant: str | None = None) -> str:
     text = _nfc(text)
     if variant is None:
         variant = _variant(unify_apostrophes(text))
-    if variant == "2017":
+    return _by_token(text, _LATIN_CACHES[variant], _LATIN_READERS[variant])
+
+
+def _latin_reader(variant: str):
+    table = _LATIN_TABLES[variant]
+    if variant != "2017":
+        return table
+
+    def read_2017(text: str) -> str:
         # 2017 writes both и and й as i'; й after a vowel, as for the other alphabets.
-        text = _SHORT_I_2017.sub("й", unify_apostrophes(text))
-    return _LATIN_TABLES[variant](text)
+        return table(_SHORT_I_2017.sub("й", unify_apostrophes(text)))
+
+    return read_2017
+
+
+# Words repeat (Zipf), and reading one is many regex passes: each reading is kept per word.  Every
+# rule above looks no further than the word it is in (a space is no vowel, letter or apostrophe, and
+# no rule writes or removes a space), so reading a text word by word gives the same result.
+_CACHE_MAX = 200_000
+
+
+def _by_token(text: str, cache: dict[str, str], read) -> str:
+    words = text.split(" ")
+    get = cache.get
+    out = [get(w) for w in words]
+    if None not in out:
+        return " ".join(out)
+    # One pass of the regexes over the whole text is far cheaper than one per unknown word.
+    read_text = read(text)
+    read_words = read_text.split(" ")
+    if len(read_words) == len(words):
+        if len(cache) > _CACHE_MAX:
+            cache.clear()
+        cache.update(zip(words, read_words, strict=True))
+    return read_text
+
+
+_LATIN_READERS = {variant: _latin_reader(variant) for variant in _LATIN_TABLES}
+_LATIN_CACHES: dict[str, dict[str, str]] = {variant: {} for variant in _LATIN_TABLES}
 
 
 # ------------------------------------------------------------------------------ Arabic -> Cyrillic
@@ -373,6 +408,13 @@ def _front_word(m: re.Match[str]) -> str:
 def arabic_to_cyrillic(text: str) -> str:
     """Kazakh Arabic-script text (tote jazu) in Cyrillic.  Arabic punctuation and digits become
     their common forms; non-Arabic characters pass through."""
+    return _by_token(text, _ARABIC_CACHE, _read_arabic)
+
+
+_ARABIC_CACHE: dict[str, str] = {}
+
+
+def _read_arabic(text: str) -> str:
     if _PRECOMPOSED_HAMZA.search(text):
         text = text.translate(_ARAB_DECOMPOSE)
     if "ي" in text:

@@ -257,3 +257,103 @@ def test_fast_ngram_counts_equal_datatrove_helpers(words):
         assert top[n] == (find_top_duplicate(grams) if grams else 0)
     for n in range(5, 11):
         assert dup[n] == find_all_duplicate(words, n)
+
+
+def varied_texts():
+    """Every CASES text (each rule failing, under its thresholds and under the defaults), plus
+    random documents built from a small vocabulary so that lines, paragraphs and n-grams repeat by
+    chance at every rate, and edge cases (one word, a single line, blank lines, no letters)."""
+    texts = [text for text, _ in CASES.values()]
+    rng = random.Random(7)
+    pool = CONTENT[:12] + STOP[:4] + [".", ",", "—"]
+    for _ in range(60):
+        lines = []
+        for _ in range(rng.randint(1, 25)):
+            lines.append(words_line(rng, rng.randint(1, 14), pool[: rng.randint(3, len(pool))]))
+            if rng.random() < 0.2:
+                lines.append(rng.choice(lines))
+            if rng.random() < 0.15:
+                lines.append("")
+        texts.append("\n".join(lines))
+    texts += ["сөз", "сөз сөз", "\n\n\nсөз\n\n", "12 34 56 78 .", good_text(9, 1), "а" * 50]
+    return texts
+
+
+THRESHOLD_VARIANTS = [
+    {},
+    {"dup_para_frac": 0.2, "dup_para_char_frac": 0.1, "dup_line_char_frac": 0.1},
+    {"dup_line_frac": 0.05, "top_n_grams": {2: 0.05, 3: 0.04, 4: 0.03}, "dup_n_grams": {n: 0.02 for n in range(5, 11)}},
+    {"dup_line_frac": None, "top_n_grams": {}, "dup_n_grams": {5: 0.0, 7: 0.3}},
+]
+
+
+@pytest.mark.parametrize("variant", range(len(THRESHOLD_VARIANTS)))
+def test_repetition_decisions_equal_plain_datatrove(variant):
+    """The precomputed repetition rule gives exactly datatrove's GopherRepetitionFilter verdicts."""
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import GopherRepetitionFilter
+
+    from kazcorpus.filters.gopher_counts import PrecomputedGopherRepetitionFilter
+    from kazcorpus.filters.quality import REPETITION_KEY, LanguageThresholds, repetition_counts
+    from kazcorpus.filters.tokenize import default_tokenizer
+
+    th = LanguageThresholds(**THRESHOLD_VARIANTS[variant])
+    tok = default_tokenizer()
+    args = dict(
+        dup_line_frac=th.dup_line_frac, dup_para_frac=th.dup_para_frac,
+        dup_line_char_frac=th.dup_line_char_frac, dup_para_char_frac=th.dup_para_char_frac,
+        top_n_grams=tuple(sorted(th.top_n_grams.items())), dup_n_grams=tuple(sorted(th.dup_n_grams.items())),
+        language=tok,
+    )
+    plain, fast = GopherRepetitionFilter(**args), PrecomputedGopherRepetitionFilter(**args)
+    verdicts = set()
+    for text in varied_texts():
+        if not text:
+            continue
+        words = tok.word_tokenize(text)
+        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+        expected = plain.filter(Document(text=text, id="x"))
+        assert fast.filter(Document(text=text, id="x", metadata={REPETITION_KEY: counts})) == expected, text
+        assert fast.filter(Document(text=text, id="x")) == expected  # no counts: datatrove's own path
+        verdicts.add(expected if expected is True else expected[1])
+    assert True in verdicts and len(verdicts) >= 2  # the set exercises keeps and drops
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "default"])
+def test_stage_decisions_equal_plain_datatrove_filters(lang):
+    """The whole stage, with its shared counts, decides as datatrove's four filters run one after the
+    other would: same first failing rule on every document."""
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import GopherRepetitionFilter
+    from datatrove.pipeline.filters.base_filter import get_filter_result
+
+    from kazcorpus.filters.quality import build_filters, map_reason
+
+    op = QualityOperator(config=QualityConfig())
+    op.setup()
+    th = op.config.thresholds[lang]
+    plain_filters = []
+    for name, flt in build_filters(th, op._tokenizer, op.config.rules):
+        if name == "gopher_repetition":  # the same thresholds, datatrove's own class
+            flt = GopherRepetitionFilter(
+                dup_line_frac=flt.dup_line_frac, dup_para_frac=flt.dup_para_frac,
+                dup_line_char_frac=flt.dup_line_char_frac, dup_para_char_frac=flt.dup_para_char_frac,
+                top_n_grams=flt.top_n_grams, dup_n_grams=flt.dup_n_grams, language=flt.language,
+            )
+            assert type(flt) is GopherRepetitionFilter
+        plain_filters.append((name, flt))
+    reasons = set()
+    for text in varied_texts():
+        if not text.strip():
+            continue
+        expected = None
+        for name, flt in plain_filters:
+            keep, why = get_filter_result(flt.filter(Document(text=text, id="x")))
+            if not keep:
+                expected = map_reason(name, why)
+                break
+        doc = make_doc(text, lang)
+        op.annotate(doc)
+        assert op.decide(doc) == expected, text
+        reasons.add(expected)
+    assert len(reasons) >= 3 and any(r and ("duplicate" in r or "gram" in r) for r in reasons)

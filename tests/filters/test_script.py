@@ -247,3 +247,21 @@ def test_unify_apostrophes():
 
 def test_variant_reads_any_apostrophe():
     assert latin_variant("Bu’gin ol mag’an jan’a kitap a’kelip berdi") == "2017"
+
+
+def test_word_cache_gives_the_whole_text_reading():
+    # Readings are cached per word: a second reading (all words known) and a reading mixing known
+    # and new words must equal the uncached whole-text reading, context rules included.
+    import kazcorpus.filters.script as s
+
+    latin = "Qazaqstan Respublikasy aiaq sūraqtary biyl  jaiyna, Ia! qaiyrly tañ"
+    arabic = "ٴبىلىم الەم  ساباقتى، قازاق ٴتىلى"
+    fresh_latin = s._LATIN_READERS["2021"](s._nfc(latin))
+    fresh_arabic = s._read_arabic(arabic)
+    for cache in (*s._LATIN_CACHES.values(), s._ARABIC_CACHE):
+        cache.clear()
+    for _ in range(2):
+        assert s.latin_to_cyrillic(latin, "2021") == fresh_latin
+        assert s.arabic_to_cyrillic(arabic) == fresh_arabic
+    assert s.latin_to_cyrillic("aiaq jaña", "2021") == s._LATIN_READERS["2021"]("aiaq jaña")
+    assert s.arabic_to_cyrillic("الەم جاڭا") == s._read_arabic("الەم جاڭا")
