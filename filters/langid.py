@@ -30,9 +30,12 @@ characters, and the recipe decides what happens to mixed Kazakh/Russian document
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import os
 import re
+import struct
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,12 +44,15 @@ from kazcorpus.filters.script import (
     _ARAB,
     _ARAB_CLASS,
     _CYRL,
+    _CYRL_CLASS,
+    _LATIN_CACHES,
+    _LATIN_READERS,
     _LATN,
     _LATN_CLASS,
+    _by_token,
     _nfc,
     _variant,
     arabic_to_cyrillic,
-    latin_to_cyrillic,
     repair_homoglyphs,
     unify_apostrophes,
 )
@@ -90,6 +96,8 @@ _SIG_WORD_NO_I = re.compile(f"{_NOT_LETTER}[а-яёәңөүһі]*[ұқғ]")
 _FIRST_SIG = re.compile("\\W*(?:[ҚҒҰІ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғі])")
 _FIRST_SIG_NO_I = re.compile("\\W*(?:[ҚҒҰ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғ])")
 _ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
+# The same letters in either case, to look for them without lower-casing the text first.
+_ANTI_ANY_CASE = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹҠҘҪҖЎҲЄЇҐӢӮҶӦӰӒӸ]")
 # қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
 # vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
 # ы and і in one word break it the same way (Kazakh keeps a word's vowels all back or all front).
@@ -206,6 +214,15 @@ _BACK_THEN_I_2021 = re.compile("[aoy][^\\W\\d_aeıiouyäöüū]*ı")
 
 _LOG_ODDS_CLIP = 9.0
 _LATN_OR_ARAB = re.compile(f"[{_LATN_CLASS}{_ARAB_CLASS}]")
+# Letters of a script are counted as the total length of its runs: far fewer matches to build than
+# one per letter, and the same number.
+_CYRL_RUN = re.compile(f"[{_CYRL_CLASS}]+")
+_LATN_RUN = re.compile(f"[{_LATN_CLASS}]+")
+_ARAB_RUN = re.compile(f"[{_ARAB_CLASS}]+")
+
+
+def _letters(run: re.Pattern[str], text: str) -> int:
+    return sum(map(len, run.findall(text)))
 # fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
 _TOP_K = 5
 # ...down to this probability: the search of fastText's label tree stops early below it.
@@ -231,26 +248,148 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
     `trust_i=False` when і was not written but guessed by a transliteration (informal Latin "i",
     which also loses ң ұ ү ө ә ғ): neighbours' function words and spellings are then not counted.
     """
-    low = cyr.lower()
-    shift, sig_letters, ruled_out = _evidence_for(cyr, low, trust_i)
+    shift, sig_letters, ruled_out, facts, words = _evidence_for(cyr, None, trust_i)
     if ruled_out:
         return 0.0, True
-    return shift + _evidence_against(cyr, low, trust_i, sig_letters), False
+    return shift + _evidence_against(trust_i, sig_letters, facts, words), False
 
 
-def _evidence_for(cyr: str, low: str, trust_i: bool) -> tuple[float, int, bool]:
-    """The part of `kazakh_evidence` that can make Kazakh win: (shift, count of ұ қ ғ (і),
-    ruled_out).  The neighbours' function words come along: they need the same words."""
+# Per-word facts: every count `kazakh_evidence` needs, for one space-separated word, packed into one
+# integer (a field of _FIELD bits per count) so that the counts of a text are the plain sum of its
+# words' integers.  No pattern above reaches across a space (their classes and lookarounds see
+# letters only, and a space is the "start" a word match may begin with), so counting word by word
+# gives the text's counts; words repeat (Zipf), so each word's facts are worked out once.
+_FIELD = 32
+# The fields, in order; a text's sum is read back in one step (`_UNPACK_FACTS`).
+(_F_QA, _F_GHA, _F_U, _F_I, _F_TURK, _F_SIG, _F_SIG_NO_I, _F_TT_BA, _F_FINAL_AE, _F_KG, _F_YI,
+ _F_NOT_KK, _F_FUNCTION) = range(13)  # fmt: skip
+_UNPACK_FACTS = struct.Struct("<13I").unpack  # 13 unsigned 32-bit fields (_FIELD), little-endian
+_FACT_BYTES = 13 * _FIELD // 8
+# Any function word of either side: a text without one needs no word sets.
+_FUNCTION_WORDS_P = _KK_WORDS_P | _NEIGHBOUR_WORDS_P | _NEIGHBOUR_WEAK_P
+_FACTS: dict[str, int] = {}
+_FACTS_MAX = 200_000
+
+
+def _word_facts(word: str) -> int:
+    low = word.lower()
     count = low.count
-    sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
-    if _ANTI.search(low):
+    spaced = " " + word
+    counts = (
+        count("қ"),
+        count("ғ"),
+        count("ұ"),
+        count("і"),
+        count("ә") + count("ө") + count("ү") + count("ң") + count("һ"),
+        len(_SIG_WORD.findall(spaced)),
+        len(_SIG_WORD_NO_I.findall(spaced)),
+        len(_TT_BA_HABITS.findall(low)),
+        len(_FINAL_AE.findall(low)),
+        len(_DISHARMONY_KG.findall(low)),
+        len(_DISHARMONY_YI.findall(low)),
+        len(_NOT_KK_HABITS.findall(low)),
+        # (A word split further by other white space, as `str.split` does for the word sets.)
+        any(w in _FUNCTION_WORDS_P for w in low.split()),
+    )
+    packed = 0
+    for i, n in enumerate(counts):
+        packed |= n << (i * _FIELD)
+    return packed
+
+
+def _text_facts(cyr: str) -> tuple[int, int]:
+    """(packed counts of the text, number of words as `cyr.count(" ") + 1`)."""
+    words = cyr.split(" ")
+    try:
+        return sum(map(_FACTS.__getitem__, words)), len(words)
+    except KeyError:
+        pass
+    if len(_FACTS) > _FACTS_MAX:
+        _FACTS.clear()
+    get = _FACTS.get
+    packed = 0
+    for w in words:
+        f = get(w)
+        if f is None:
+            f = _FACTS[w] = _word_facts(w)
+        packed += f
+    return packed, len(words)
+
+
+# Latin and Arabic words with their Cyrillic reading and that reading's facts: one look-up per word
+# instead of one for the reading and one for the facts.
+_ARABIC_WORDS: dict[str, tuple[str, int]] = {}
+# Latin words (NFC, as written) per alphabet: (reading, its facts, `_latin_word_facts` of the word in
+# lower case with apostrophes unified): the Latin path then looks each word up once.
+_LATIN_WORDS: dict[str, dict[str, tuple[str, int, int]]] = {variant: {} for variant in _LATIN_CACHES}
+_LATIN_OWN_FACTS = operator.itemgetter(2)
+_LATIN_READ = {
+    variant: functools.partial(_by_token, cache=_LATIN_CACHES[variant], read=_LATIN_READERS[variant])
+    for variant in _LATIN_CACHES
+}
+_READING = operator.itemgetter(0)
+_READING_FACTS = operator.itemgetter(1)
+
+
+def _read_with_facts(text: str, cache: dict[str, tuple[str, int]], read) -> tuple[str, tuple[int, int]]:
+    """(`read(text)`, its `_text_facts`), for a reading that goes word by word (`_by_token`)."""
+    words = text.split(" ")
+    try:
+        known = list(map(cache.__getitem__, words))
+    except KeyError:
+        cyr = read(text)
+        read_words = cyr.split(" ")
+        if len(read_words) != len(words):
+            return cyr, _text_facts(cyr)
+        if len(cache) > _FACTS_MAX:
+            cache.clear()
+        for word, reading in zip(words, read_words, strict=True):
+            if word not in cache:
+                cache[word] = (reading, _text_facts(reading)[0])
+        return cyr, _text_facts(cyr)
+    return " ".join(map(_READING, known)), (sum(map(_READING_FACTS, known)), len(words))
+
+
+def _remember_latin(cache: dict[str, tuple[str, int, int]], text: str, cyr: str, low: str) -> None:
+    """Keep the words of Latin `text` with their reading (`cyr`) and facts (`low`: the text in
+    lower case with apostrophes unified)."""
+    words, read_words, low_words = text.split(" "), cyr.split(" "), low.split(" ")
+    if not len(words) == len(read_words) == len(low_words):
+        return
+    if len(cache) > _FACTS_MAX:
+        cache.clear()
+    for word, reading, low_word in zip(words, read_words, low_words, strict=True):
+        if word not in cache:
+            cache[word] = (reading, _text_facts(reading)[0], _latin_text_facts(low_word))
+
+
+def _evidence_for(
+    cyr: str, low: str | None, trust_i: bool, known: tuple[int, int] | None = None
+) -> tuple[float, int, bool, tuple[int, ...], int]:
+    """The part of `kazakh_evidence` that can make Kazakh win: (shift, count of ұ қ ғ (і),
+    ruled_out, the text's word facts (unpacked), its number of words).  The neighbours' function
+    words come along: they need the same words.  `known`: the text's `_text_facts`, when the
+    caller has them."""
+    if _ANTI_ANY_CASE.search(cyr):
+        low = low or cyr.lower()
         # One foreign letter in a long Kazakh text is a quotation; more than one per five
-        # Kazakh-distinctive letters is another language.
+        # Kazakh-distinctive letters is another language.  (Checked first: Bashkir, Tatar, Uzbek
+        # and Ukrainian end here, without the word facts.)
+        count = low.count
+        sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
         if len(_ANTI.findall(low)) * 5 >= sig_letters:
-            return 0.0, sig_letters, True
-    words = cyr.count(" ") + 1
-    tokens = set(low.split())
-    if trust_i:
+            return 0.0, sig_letters, True, (), 0
+    packed, words = known or _text_facts(cyr)
+    facts = _UNPACK_FACTS(packed.to_bytes(_FACT_BYTES, "little"))
+    sig_letters = (
+        facts[_F_QA] + facts[_F_GHA] + facts[_F_U]
+        + (facts[_F_I] if trust_i else 0)
+    )
+    if not facts[_F_FUNCTION]:
+        shift = 0.0
+    elif trust_i:
+        # The few function words first, then which list each is on: far fewer lookups.
+        tokens = _FUNCTION_WORDS_P.intersection((low or cyr.lower()).split())
         n_kk = len(tokens & _KK_WORDS_P)
         shift = (
             1.5 * (n_kk if n_kk < 3 else 3)
@@ -260,38 +399,36 @@ def _evidence_for(cyr: str, low: str, trust_i: bool) -> tuple[float, int, bool]:
     else:
         # Read from informal Latin, which loses ң ұ ү ө ә: бул, жана are Kazakh бұл, жаңа there,
         # so only the Kazakh words count.
-        n_kk = len(tokens & _KK_WORDS_NO_I_P)
+        n_kk = len(_KK_WORDS_NO_I_P.intersection((low or cyr.lower()).split()))
         shift = 1.5 * (n_kk if n_kk < 3 else 3)
-    turk = count("ә") + count("ө") + count("ү") + count("ң") + count("һ")
+    turk = facts[_F_TURK]
     if turk:
         shift += 3.0 * min(1.0, turk / words)
     if sig_letters:
-        sig = len((_SIG_WORD if trust_i else _SIG_WORD_NO_I).findall(" " + cyr))
+        sig = facts[_F_SIG if trust_i else _F_SIG_NO_I]
         if (_FIRST_SIG if trust_i else _FIRST_SIG_NO_I).match(cyr):
             sig += 1
         shift += 10.0 * sig / words
-        if sig and "ұ" in low:
+        if sig and facts[_F_U]:
             shift += 2.0
-    return shift, sig_letters, False
+    return shift, sig_letters, False, facts, words
 
 
-def _evidence_against(cyr: str, low: str, trust_i: bool, sig_letters: int) -> float:
+def _evidence_against(trust_i: bool, sig_letters: int, facts: tuple[int, ...], words: int) -> float:
     """The part of `kazakh_evidence` that only ever counts against Kazakh (spellings)."""
     shift = 0.0
     if trust_i:
-        if "һ" in low or "ләр" in low or "ъ" in low or "ь" in low:
-            shift -= 1.5 * len(_TT_BA_HABITS.findall(low))
-        if "ә" in low and _AE_END.search(low):
-            shift -= 3.0 * len(_FINAL_AE.findall(low))
+        if tt_ba := facts[_F_TT_BA]:
+            shift -= 1.5 * tt_ba
+        if final_ae := facts[_F_FINAL_AE]:
+            shift -= 3.0 * final_ae
     if sig_letters:
-        breaks = len(_DISHARMONY_KG.findall(low)) if "қ" in low or "ғ" in low else 0
-        if "ы" in low and "і" in low:
-            breaks += len(_DISHARMONY_YI.findall(low))
-        shift -= 25.0 * breaks / (cyr.count(" ") + 1)
+        breaks = facts[_F_KG] + facts[_F_YI]
+        shift -= 25.0 * breaks / words
     elif trust_i:
         # No Kazakh-only letter: Kyrgyz/Tatar spellings decide against it (not in a reading of
         # informal Latin, which writes г and к for ғ and қ).
-        shift -= 2.5 * len(_NOT_KK_HABITS.findall(low))
+        shift -= 2.5 * facts[_F_NOT_KK]
     return shift
 
 
@@ -300,8 +437,15 @@ def _evidence_against(cyr: str, low: str, trust_i: bool, sig_letters: int) -> fl
 _HOPELESS = math.log(1e6) - 4.0
 
 
+# The letters `_evidence_bound` counts, in both cases (lower() maps no other character onto them).
+_KK_LETTER = re.compile("[қғұіәөүңһҚҒҰІӘӨҮҢҺ]")
+
+
 def _evidence_bound(cyr: str, trust_i: bool) -> float:
     """The most `kazakh_evidence` could add for this text, from letter counts alone."""
+    if _KK_LETTER.search(cyr) is None:
+        # None of the letters counted below (Russian, most other Cyrillic): all counts are 0.
+        return 4.5
     count = cyr.lower().count
     sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
     words = cyr.count(" ") + 1
@@ -320,27 +464,88 @@ def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
     dotted i after a consonant beyond the count of ı and vowel y counts -1, a word with ı after a
     back vowel -3 (it also counts for Kazakh once read as і, which this undoes).
     """
-    y_marks = len(_LATN_KK_Y.findall(low))
-    words = set(low.split())
-    kk_marks = y_marks + len(words & _LATN_KK_WORDS_P)
-    shift = -3.0 * len(words & _LATN_NEIGHBOUR_WORDS_P)
-    if "'" in low and (uz := len(_UZ_APOSTROPHE.findall(low))):
-        kk_2017 = len(_KK_2017_APOSTROPHE.findall(low))
+    return _latin_shift(_latin_text_facts(low), low, variant)
+
+
+def _latin_text_facts(low: str) -> int:
+    """The packed `_latin_word_facts` of a text (lower case, apostrophes unified)."""
+    words = low.split(" ")
+    try:
+        return sum(map(_LATN_FACTS.__getitem__, words))
+    except KeyError:
+        pass
+    if len(_LATN_FACTS) > _FACTS_MAX:
+        _LATN_FACTS.clear()
+    get = _LATN_FACTS.get
+    packed = 0
+    for w in words:
+        f = get(w)
+        if f is None:
+            f = _LATN_FACTS[w] = _latin_word_facts(w)
+        packed += f
+    return packed
+
+
+def _latin_shift(packed: int, low, variant: str) -> tuple[float, int]:
+    """`latin_evidence` from the text's packed facts; `low` is the text (lower case, apostrophes
+    unified) or a function returning it, needed only when the text holds a function word."""
+    facts = _UNPACK_LATIN_FACTS(packed.to_bytes(_LATIN_FACT_BYTES, "little"))
+    y_marks = facts[_L_Y]
+    if facts[_L_FUNCTION]:
+        if not isinstance(low, str):
+            low = low()
+        tokens = _LATN_FUNCTION_WORDS_P.intersection(low.split())
+        kk_marks = y_marks + len(tokens & _LATN_KK_WORDS_P)
+        shift = -3.0 * len(tokens & _LATN_NEIGHBOUR_WORDS_P)
+    else:
+        kk_marks = y_marks
+        shift = -0.0  # as -3.0 * 0
+    if uz := facts[_L_UZ_APOS]:
+        kk_2017 = facts[_L_KK_2017]
         # Without any apostrophe letter of Kazakh 2017 besides o' g', the text is Uzbek.
         shift -= 3.0 * max(0, uz - 2 * kk_2017) + (0.0 if kk_2017 else -_LATN_VETO)
-    if "ib" in low or "moq" in low or "yap" in low or "yotgan" in low or "dagi" in low or "ning" in low:
-        shift -= 2.0 * len(_UZ_SUFFIX.findall(low))
-    if "ğ" in low:
-        shift -= 3.0 * len(_TR_GH_FRONT.findall(low))
+    if uz_suffix := facts[_L_UZ_SUFFIX]:
+        shift -= 2.0 * uz_suffix
+    if tr_gh := facts[_L_TR_GH]:
+        shift -= 3.0 * tr_gh
     if variant != "informal":
-        shift -= 1.5 * len(_CONSONANT_Y.findall(low))
+        shift -= 1.5 * facts[_L_CONSONANT_Y]
         if variant == "2021":
-            excess = len(_I_AFTER_CONSONANT_2021.findall(low)) - low.count("ı") - y_marks
+            excess = facts[_L_I_AFTER] - facts[_L_DOTLESS] - y_marks
             if excess > 0:
                 shift -= excess
-            if "ı" in low:
-                shift -= 3.0 * len(_BACK_THEN_I_2021.findall(low))
+            if back := facts[_L_BACK_I]:
+                shift -= 3.0 * back
     return shift, kk_marks
+
+
+# The counts `latin_evidence` needs for one space-separated word, packed as in `_word_facts` (no
+# pattern there reaches across a space either).
+(_L_Y, _L_UZ_APOS, _L_KK_2017, _L_UZ_SUFFIX, _L_TR_GH, _L_CONSONANT_Y, _L_I_AFTER, _L_DOTLESS,
+ _L_BACK_I, _L_FUNCTION) = range(10)  # fmt: skip
+_UNPACK_LATIN_FACTS = struct.Struct("<10I").unpack
+_LATIN_FACT_BYTES = 10 * _FIELD // 8
+_LATN_FUNCTION_WORDS_P = _LATN_KK_WORDS_P | _LATN_NEIGHBOUR_WORDS_P
+_LATN_FACTS: dict[str, int] = {}
+
+
+def _latin_word_facts(word: str) -> int:
+    counts = (
+        len(_LATN_KK_Y.findall(word)),
+        len(_UZ_APOSTROPHE.findall(word)),
+        len(_KK_2017_APOSTROPHE.findall(word)),
+        len(_UZ_SUFFIX.findall(word)),
+        len(_TR_GH_FRONT.findall(word)),
+        len(_CONSONANT_Y.findall(word)),
+        len(_I_AFTER_CONSONANT_2021.findall(word)),
+        word.count("ı"),
+        len(_BACK_THEN_I_2021.findall(word)),
+        any(w in _LATN_FUNCTION_WORDS_P for w in word.split()),
+    )
+    packed = 0
+    for i, n in enumerate(counts):
+        packed |= n << (i * _FIELD)
+    return packed
 
 
 # --------------------------------------------------------------------------------- the operator
@@ -363,7 +568,9 @@ class LangIdOperator(BaseOperator):
     def _predict(self, text: str, k: int = _TOP_K) -> dict[str, float]:
         return {label[9:]: prob for prob, label in self._model.f.predict(text, k, 0.0, "strict")}
 
-    def _judge_cyrillic(self, cyr: str, trust_i: bool = True, extra: float = 0.0) -> tuple[str, float]:
+    def _judge_cyrillic(
+        self, cyr: str, trust_i: bool = True, extra: float = 0.0, known: tuple[int, int] | None = None
+    ) -> tuple[str, float]:
         """(language, probability) from fastText on Cyrillic text, with the log-odds of Kazakh moved
         by the letter evidence (and by `extra`, evidence from the text as written before
         transliteration); the other languages share what Kazakh gains or loses.
@@ -386,8 +593,7 @@ class LangIdOperator(BaseOperator):
             # Kazakh is not even among fastText's top labels and no evidence the text could hold
             # would change that: skip counting it.
             return other, min(1.0, p_other)
-        low = cyr.lower()
-        shift, sig_letters, ruled_out = _evidence_for(cyr, low, trust_i)
+        shift, sig_letters, ruled_out, facts, words = _evidence_for(cyr, None, trust_i, known)
         if ruled_out:
             new_kk = 0.0
         else:
@@ -397,7 +603,7 @@ class LangIdOperator(BaseOperator):
             if new_kk * (1.0 - p_kk) >= p_other * (1.0 - new_kk):
                 # Kazakh wins on the evidence for it: check what speaks against it.  (When it
                 # loses anyway, counting more against it cannot change the label.)
-                z += _evidence_against(cyr, low, trust_i, sig_letters)
+                z += _evidence_against(trust_i, sig_letters, facts, words)
                 new_kk = _sigmoid(-_LOG_ODDS_CLIP if z < -_LOG_ODDS_CLIP else _LOG_ODDS_CLIP if z > _LOG_ODDS_CLIP else z)
         rest = 1.0 - p_kk
         p_other = p_other * (1.0 - new_kk) / rest if rest > 1e-9 else 0.0
@@ -410,6 +616,10 @@ class LangIdOperator(BaseOperator):
         self.ensure_setup()
         if "\n" in text or "\t" in text or "\r" in text:
             text = " ".join(text.split())
+        return self._judge_line(text)
+
+    def _judge_line(self, text: str) -> tuple[str, str, float]:
+        # `judge` on text without newlines, tabs or carriage returns, the model loaded.
         has_cyr = _CYRL.search(text) is not None
         if _LATN_OR_ARAB.search(text) is None:
             # Cyrillic only (or no letters): the common case, one scan.
@@ -422,7 +632,7 @@ class LangIdOperator(BaseOperator):
                 text = repair_homoglyphs(text)
             has_arab = _ARAB.search(text) is not None
         if has_cyr + has_lat + has_arab > 1:
-            cyr_n, lat_n, arab_n = (len(rx.findall(text)) for rx in (_CYRL, _LATN, _ARAB))
+            cyr_n, lat_n, arab_n = (_letters(rx, text) for rx in (_CYRL_RUN, _LATN_RUN, _ARAB_RUN))
         elif has_cyr + has_lat + has_arab == 0:
             return "und", "Zyyy", 0.0
         else:
@@ -436,20 +646,37 @@ class LangIdOperator(BaseOperator):
             variant = _variant(unified)
             # At most one foreign letter per hundred (names, brands).
             foreign = len(_LATN_FOREIGN.findall(text)) if _LATN_FOREIGN.search(text) else 0
-            if not foreign or foreign * 100 < len(_LATN.findall(text)):
-                shift, kk_marks = latin_evidence(unified.lower(), variant)
+            if not foreign or foreign * 100 < _letters(_LATN_RUN, text):
+                cache = _LATIN_WORDS[variant]
+                try:
+                    known_words = list(map(cache.__getitem__, text.split(" ")))
+                except KeyError:
+                    known_words = None
+                    low = unified.lower()
+                    shift, kk_marks = latin_evidence(low, variant)
+                else:
+                    shift, kk_marks = _latin_shift(sum(map(_LATIN_OWN_FACTS, known_words)), unified.lower, variant)
                 # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
                 if shift > _LATN_VETO and (kk_marks or variant != "informal"):
                     if variant == "informal":
                         # No Kazakh letter to go by: the Kazakh marks themselves count.
                         shift += min(kk_marks, 3)
-                    lang, score = self._judge_cyrillic(latin_to_cyrillic(text, variant), variant != "informal", shift)
+                    # (`latin_to_cyrillic` less its NFC step: the text is in NFC already.)
+                    if known_words is None:
+                        cyr = _LATIN_READ[variant](text)
+                        known = _text_facts(cyr)
+                        _remember_latin(cache, text, cyr, low)
+                    else:
+                        cyr = " ".join(map(_READING, known_words))
+                        known = (sum(map(_READING_FACTS, known_words)), len(known_words))
+                    lang, score = self._judge_cyrillic(cyr, variant != "informal", shift, known)
                     if lang == "kk":
                         return "kk", "Latn", score
             # Not Kazakh: name the language from the text as written.
             return _best(self._predict(text, 1), "Latn")
-        if not _ARAB_FOREIGN.search(text) or len(_ARAB_FOREIGN.findall(text)) * 100 < len(_ARAB.findall(text)):
-            lang, score = self._judge_cyrillic(arabic_to_cyrillic(text))
+        if not _ARAB_FOREIGN.search(text) or len(_ARAB_FOREIGN.findall(text)) * 100 < _letters(_ARAB_RUN, text):
+            cyr, known = _read_with_facts(text, _ARABIC_WORDS, arabic_to_cyrillic)
+            lang, score = self._judge_cyrillic(cyr, True, 0.0, known)
             if lang == "kk":
                 return "kk", "Arab", score
         return _best(self._predict(text, 1), "Arab")
@@ -461,7 +688,9 @@ class LangIdOperator(BaseOperator):
         text = doc.text
         if "\n" not in text:
             # One paragraph (the usual case for short documents): one span, nothing to add up.
-            lang, script, score = self.judge(text)
+            lang, script, score = self._judge_line(
+                " ".join(text.split()) if "\t" in text or "\r" in text else text
+            )
             score = round(score, 4)
             if script == "Zyyy":
                 spans: list[dict] = []

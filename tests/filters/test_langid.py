@@ -351,3 +351,93 @@ def test_targets_on_shared_data(op, name):
     assert low <= kk <= high, (name, kk, n)
     if name == "ru":
         assert own >= 0.995
+
+
+# ------------------------------------------------------------------ per-word caches: same counts
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kazcorpus.filters import langid as lid  # noqa: E402
+
+_CYR_ALPHABET = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюяАӘҒҚҢӨҰҮІЁЙЭҡҙҫҗўҳєїґӣӯҷӧӱӓӹ ,.-«»!?'\u00a0\t"
+_LAT_ALPHABET = "abcdefghijklmnopqrstuvwxyzäöüğıişñūáóúýç' .,-\u00a0"
+
+
+def _whole_text_facts(cyr: str) -> list[int]:
+    # The counts as the evidence defined them before the word cache: one pass over the whole text.
+    low = cyr.lower()
+    c = low.count
+    return [
+        c("қ"), c("ғ"), c("ұ"), c("і"), c("ә") + c("ө") + c("ү") + c("ң") + c("һ"),
+        len(lid._SIG_WORD.findall(" " + cyr)), len(lid._SIG_WORD_NO_I.findall(" " + cyr)),
+        len(lid._TT_BA_HABITS.findall(low)), len(lid._FINAL_AE.findall(low)),
+        len(lid._DISHARMONY_KG.findall(low)), len(lid._DISHARMONY_YI.findall(low)),
+        len(lid._NOT_KK_HABITS.findall(low)),
+    ]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_CYR_ALPHABET, max_size=80))
+def test_word_facts_add_up_to_whole_text_counts(text):
+    packed, words = lid._text_facts(text)
+    facts = lid._UNPACK_FACTS(packed.to_bytes(lid._FACT_BYTES, "little"))
+    assert list(facts[:12]) == _whole_text_facts(text)
+    assert words == text.count(" ") + 1
+    # The function-word flag is set exactly when the word sets would find something.
+    assert bool(facts[lid._F_FUNCTION]) == bool(set(text.lower().split()) & lid._FUNCTION_WORDS_P)
+
+
+def test_word_facts_on_real_sentences():
+    for text in ("Қазақстан Республикасы және Ресей, біз бірге жұмыс істейміз.",
+                 "Мин  бүген эшкә  бардым, белән бергә -- Тоқаев «Ақорда»да",
+                 "Ул китапны укыды. Бу бик яхшы! Мектепке барабыз-ғой\u00a0жана үйгө"):
+        packed, _ = lid._text_facts(text)
+        assert list(lid._UNPACK_FACTS(packed.to_bytes(lid._FACT_BYTES, "little"))[:12]) == _whole_text_facts(text)
+
+
+def _whole_text_latin_facts(low: str) -> list[int]:
+    return [
+        len(lid._LATN_KK_Y.findall(low)), len(lid._UZ_APOSTROPHE.findall(low)),
+        len(lid._KK_2017_APOSTROPHE.findall(low)), len(lid._UZ_SUFFIX.findall(low)),
+        len(lid._TR_GH_FRONT.findall(low)), len(lid._CONSONANT_Y.findall(low)),
+        len(lid._I_AFTER_CONSONANT_2021.findall(low)), low.count("ı"), len(lid._BACK_THEN_I_2021.findall(low)),
+    ]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_LAT_ALPHABET, max_size=80))
+def test_latin_word_facts_add_up_to_whole_text_counts(low):
+    facts = lid._UNPACK_LATIN_FACTS(lid._latin_text_facts(low).to_bytes(lid._LATIN_FACT_BYTES, "little"))
+    assert list(facts[:9]) == _whole_text_latin_facts(low)
+    assert bool(facts[lid._L_FUNCTION]) == bool(set(low.split()) & lid._LATN_FUNCTION_WORDS_P)
+
+
+def test_case_blind_letter_classes_match_the_lower_case_ones():
+    # Searching the text as written must find what searching its lower case would.
+    for code in range(0x3000):
+        ch = chr(code)
+        assert bool(lid._ANTI_ANY_CASE.search(ch)) == bool(lid._ANTI.search(ch.lower())), ch
+        low = ch.lower()
+        assert bool(lid._KK_LETTER.search(ch)) == any(x in "қғұіәөүңһ" for x in low), ch
+
+
+@needs_model
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Qazaqstan Respublikasy men Reseı arasyndaǵy baılanys jaqsy damyp keledi.",
+        "Qazaqstannyñ astanasy Astana qalasy, ol elimızdıñ ortalyǵynda ornalasqan.",
+        "قازاقستان رەسپۋبليكاسى مەن رەسەي اراسىنداعى بايلانىس جاقسى دامىپ كەلەدى",
+    ],
+)
+def test_word_caches_give_the_same_judgement(text):
+    # First reading fills the word caches; the second is read from them.
+    lid._LATIN_WORDS.clear()
+    lid._LATIN_WORDS.update({variant: {} for variant in lid._LATIN_CACHES})
+    lid._ARABIC_WORDS.clear()
+    lid._FACTS.clear()
+    first = LangIdOperator().judge(text)
+    second = LangIdOperator().judge(text)
+    assert first == second
+    assert first[0] == "kk"

@@ -265,3 +265,10 @@ def test_word_cache_gives_the_whole_text_reading():
         assert s.arabic_to_cyrillic(arabic) == fresh_arabic
     assert s.latin_to_cyrillic("aiaq jaña", "2021") == s._LATIN_READERS["2021"]("aiaq jaña")
     assert s.arabic_to_cyrillic("الەم جاڭا") == s._read_arabic("الەم جاڭا")
+
+
+@given(st.text(alphabet="abcʻ’ʼ‘`´'qазі ", max_size=40))
+def test_unify_apostrophes_is_the_translation_table(text):
+    from kazcorpus.filters.script import _APOSTROPHES, unify_apostrophes
+
+    assert unify_apostrophes(text) == text.translate(_APOSTROPHES)
