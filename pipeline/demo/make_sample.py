@@ -267,6 +267,10 @@ def build_pages() -> list[tuple[str, bytes]]:
     pages.append((f"https://forum.example.kz/thread/{13}", page("Форум", toxic, "kk")))
     # A page that says nothing (navigation only).
     pages.append((f"{site}/kk/tags", page("Тегтер", [], "kk")))
+    # Spam: the same few lines over and over, what the Gopher repetition rules exist for.
+    spam = ["Арзан бағамен сатып алыңыз! Тегін жеткізу және үлкен жеңілдіктер бар.",
+            "Бүгін ғана тапсырыс беріңіз, бұл ұсыныс ертең аяқталады!"] * 12
+    pages.append(("https://shop.example.kz/aktsiya", page("Акция", spam, "kk")))
     return pages
 
 

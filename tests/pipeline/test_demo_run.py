@@ -126,6 +126,12 @@ def test_toxic_page_is_rejected_by_toxicity(rejected):
     assert toxic["rejected_by"] == "toxicity"
 
 
+def test_spam_page_is_rejected_by_quality(rejected):
+    spam = by_url(rejected, "https://shop.example.kz/aktsiya")
+    assert spam["rejected_by"] == "quality" and spam["reason"]
+    assert json.loads(spam["annotations"])["quality"]["reason"] == spam["reason"]
+
+
 def test_bad_records_are_counted_not_fatal(demo):
     errors = demo[1]["errors"]
     assert errors.get("bad_json") == 1
