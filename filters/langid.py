@@ -214,6 +214,7 @@ _BACK_THEN_I_2021 = re.compile("[aoy][^\\W\\d_aeıiouyäöüū]*ı")
 
 _LOG_ODDS_CLIP = 9.0
 _LATN_OR_ARAB = re.compile(f"[{_LATN_CLASS}{_ARAB_CLASS}]")
+_CYRL_OR_ARAB = re.compile(f"[{_CYRL_CLASS}{_ARAB_CLASS}]")
 # Letters of a script are counted as the total length of its runs: far fewer matches to build than
 # one per letter, and the same number.
 _CYRL_RUN = re.compile(f"[{_CYRL_CLASS}]+")
@@ -262,9 +263,9 @@ def kazakh_evidence(cyr: str, *, trust_i: bool = True) -> tuple[float, bool]:
 _FIELD = 32
 # The fields, in order; a text's sum is read back in one step (`_UNPACK_FACTS`).
 (_F_QA, _F_GHA, _F_U, _F_I, _F_TURK, _F_SIG, _F_SIG_NO_I, _F_TT_BA, _F_FINAL_AE, _F_KG, _F_YI,
- _F_NOT_KK, _F_FUNCTION) = range(13)  # fmt: skip
-_UNPACK_FACTS = struct.Struct("<13I").unpack  # 13 unsigned 32-bit fields (_FIELD), little-endian
-_FACT_BYTES = 13 * _FIELD // 8
+ _F_NOT_KK, _F_FUNCTION, _F_ANTI, _F_FUNCTION_HIDDEN) = range(15)  # fmt: skip
+_UNPACK_FACTS = struct.Struct("<15I").unpack  # 15 unsigned 32-bit fields (_FIELD), little-endian
+_FACT_BYTES = 15 * _FIELD // 8
 # Any function word of either side: a text without one needs no word sets.
 _FUNCTION_WORDS_P = _KK_WORDS_P | _NEIGHBOUR_WORDS_P | _NEIGHBOUR_WEAK_P
 _FACTS: dict[str, int] = {}
@@ -289,7 +290,11 @@ def _word_facts(word: str) -> int:
         len(_DISHARMONY_YI.findall(low)),
         len(_NOT_KK_HABITS.findall(low)),
         # (A word split further by other white space, as `str.split` does for the word sets.)
-        any(w in _FUNCTION_WORDS_P for w in low.split()),
+        function := any(w in _FUNCTION_WORDS_P for w in low.split()),
+        len(_ANTI.findall(low)),
+        # A function word found only once the word is lower-cased or split further: while a text
+        # has none, its function words are exactly its space-separated words in the word sets.
+        function and word not in _FUNCTION_WORDS_P,
     )
     packed = 0
     for i, n in enumerate(counts):
@@ -300,8 +305,13 @@ def _word_facts(word: str) -> int:
 def _text_facts(cyr: str) -> tuple[int, int]:
     """(packed counts of the text, number of words as `cyr.count(" ") + 1`)."""
     words = cyr.split(" ")
+    return _words_facts(words), len(words)
+
+
+def _words_facts(words: list[str]) -> int:
+    """The packed counts of a text split on spaces."""
     try:
-        return sum(map(_FACTS.__getitem__, words)), len(words)
+        return sum(map(_FACTS.__getitem__, words))
     except KeyError:
         pass
     if len(_FACTS) > _FACTS_MAX:
@@ -313,7 +323,7 @@ def _text_facts(cyr: str) -> tuple[int, int]:
         if f is None:
             f = _FACTS[w] = _word_facts(w)
         packed += f
-    return packed, len(words)
+    return packed
 
 
 # Latin and Arabic words with their Cyrillic reading and that reading's facts: one look-up per word
@@ -360,7 +370,11 @@ def _remember_latin(cache: dict[str, tuple[str, int, int]], text: str, cyr: str,
         cache.clear()
     for word, reading, low_word in zip(words, read_words, low_words, strict=True):
         if word not in cache:
-            cache[word] = (reading, _text_facts(reading)[0], _latin_text_facts(low_word))
+            own = _latin_text_facts(low_word)
+            # (Flag a function word that only the lower-cased, unified form shows: see `_latin_shift`.)
+            if own >> (_L_FUNCTION * _FIELD) & 1 and word not in _LATN_FUNCTION_WORDS_P:
+                own += 1 << (_L_FUNCTION_HIDDEN * _FIELD)
+            cache[word] = (reading, _text_facts(reading)[0], own)
 
 
 def _evidence_for(
@@ -370,37 +384,41 @@ def _evidence_for(
     ruled_out, the text's word facts (unpacked), its number of words).  The neighbours' function
     words come along: they need the same words.  `known`: the text's `_text_facts`, when the
     caller has them."""
-    if _ANTI_ANY_CASE.search(cyr):
-        low = low or cyr.lower()
-        # One foreign letter in a long Kazakh text is a quotation; more than one per five
-        # Kazakh-distinctive letters is another language.  (Checked first: Bashkir, Tatar, Uzbek
-        # and Ukrainian end here, without the word facts.)
-        count = low.count
-        sig_letters = count("қ") + count("ғ") + count("ұ") + (count("і") if trust_i else 0)
-        if len(_ANTI.findall(low)) * 5 >= sig_letters:
-            return 0.0, sig_letters, True, (), 0
-    packed, words = known or _text_facts(cyr)
+    if known is None:
+        split = cyr.split(" ")
+        packed, words = _words_facts(split), len(split)
+    else:
+        split = None
+        packed, words = known
     facts = _UNPACK_FACTS(packed.to_bytes(_FACT_BYTES, "little"))
     sig_letters = (
         facts[_F_QA] + facts[_F_GHA] + facts[_F_U]
         + (facts[_F_I] if trust_i else 0)
     )
+    # One foreign letter in a long Kazakh text is a quotation; more than one per five
+    # Kazakh-distinctive letters is another language.
+    if facts[_F_ANTI] and facts[_F_ANTI] * 5 >= sig_letters:
+        return 0.0, sig_letters, True, (), 0
     if not facts[_F_FUNCTION]:
         shift = 0.0
-    elif trust_i:
-        # The few function words first, then which list each is on: far fewer lookups.
-        tokens = _FUNCTION_WORDS_P.intersection((low or cyr.lower()).split())
-        n_kk = len(tokens & _KK_WORDS_P)
-        shift = (
-            1.5 * (n_kk if n_kk < 3 else 3)
-            - 4.0 * len(tokens & _NEIGHBOUR_WORDS_P)
-            - 1.5 * len(tokens & _NEIGHBOUR_WEAK_P)
-        )
     else:
-        # Read from informal Latin, which loses ң ұ ү ө ә: бул, жана are Kazakh бұл, жаңа there,
-        # so only the Kazakh words count.
-        n_kk = len(_KK_WORDS_NO_I_P.intersection((low or cyr.lower()).split()))
-        shift = 1.5 * (n_kk if n_kk < 3 else 3)
+        # The few function words first, then which list each is on: far fewer lookups.
+        if facts[_F_FUNCTION_HIDDEN]:
+            tokens = _FUNCTION_WORDS_P.intersection((low or cyr.lower()).split())
+        else:
+            tokens = _FUNCTION_WORDS_P.intersection(cyr.split(" ") if split is None else split)
+        if trust_i:
+            n_kk = len(tokens & _KK_WORDS_P)
+            shift = (
+                1.5 * (n_kk if n_kk < 3 else 3)
+                - 4.0 * len(tokens & _NEIGHBOUR_WORDS_P)
+                - 1.5 * len(tokens & _NEIGHBOUR_WEAK_P)
+            )
+        else:
+            # Read from informal Latin, which loses ң ұ ү ө ә: бул, жана are Kazakh бұл, жаңа
+            # there, so only the Kazakh words count.
+            n_kk = len(tokens & _KK_WORDS_NO_I_P)
+            shift = 1.5 * (n_kk if n_kk < 3 else 3)
     turk = facts[_F_TURK]
     if turk:
         shift += 3.0 * min(1.0, turk / words)
@@ -486,15 +504,20 @@ def _latin_text_facts(low: str) -> int:
     return packed
 
 
-def _latin_shift(packed: int, low, variant: str) -> tuple[float, int]:
+def _latin_shift(packed: int, low, variant: str, words: list[str] | None = None) -> tuple[float, int]:
     """`latin_evidence` from the text's packed facts; `low` is the text (lower case, apostrophes
     unified) or a function returning it, needed only when the text holds a function word."""
     facts = _UNPACK_LATIN_FACTS(packed.to_bytes(_LATIN_FACT_BYTES, "little"))
     y_marks = facts[_L_Y]
     if facts[_L_FUNCTION]:
-        if not isinstance(low, str):
-            low = low()
-        tokens = _LATN_FUNCTION_WORDS_P.intersection(low.split())
+        if isinstance(low, str):
+            tokens = _LATN_FUNCTION_WORDS_P.intersection(low.split())
+        elif facts[_L_FUNCTION_HIDDEN] or words is None:
+            tokens = _LATN_FUNCTION_WORDS_P.intersection(low().split())
+        else:
+            # No word needs lower-casing or unifying to be found: the words as written are the
+            # tokens (a word in the sets is lower case with ASCII apostrophes, unchanged by both).
+            tokens = _LATN_FUNCTION_WORDS_P.intersection(words)
         kk_marks = y_marks + len(tokens & _LATN_KK_WORDS_P)
         shift = -3.0 * len(tokens & _LATN_NEIGHBOUR_WORDS_P)
     else:
@@ -522,9 +545,9 @@ def _latin_shift(packed: int, low, variant: str) -> tuple[float, int]:
 # The counts `latin_evidence` needs for one space-separated word, packed as in `_word_facts` (no
 # pattern there reaches across a space either).
 (_L_Y, _L_UZ_APOS, _L_KK_2017, _L_UZ_SUFFIX, _L_TR_GH, _L_CONSONANT_Y, _L_I_AFTER, _L_DOTLESS,
- _L_BACK_I, _L_FUNCTION) = range(10)  # fmt: skip
-_UNPACK_LATIN_FACTS = struct.Struct("<10I").unpack
-_LATIN_FACT_BYTES = 10 * _FIELD // 8
+ _L_BACK_I, _L_FUNCTION, _L_FUNCTION_HIDDEN) = range(11)  # fmt: skip
+_UNPACK_LATIN_FACTS = struct.Struct("<11I").unpack
+_LATIN_FACT_BYTES = 11 * _FIELD // 8
 _LATN_FUNCTION_WORDS_P = _LATN_KK_WORDS_P | _LATN_NEIGHBOUR_WORDS_P
 _LATN_FACTS: dict[str, int] = {}
 
@@ -620,13 +643,18 @@ class LangIdOperator(BaseOperator):
 
     def _judge_line(self, text: str) -> tuple[str, str, float]:
         # `judge` on text without newlines, tabs or carriage returns, the model loaded.
-        has_cyr = _CYRL.search(text) is not None
         if _LATN_OR_ARAB.search(text) is None:
             # Cyrillic only (or no letters): the common case, one scan.
+            has_cyr = _CYRL.search(text) is not None
             has_lat = has_arab = False
             if "ӊ" in text or "Ӊ" in text:
                 text = repair_homoglyphs(text)
+        elif _CYRL_OR_ARAB.search(text) is None:
+            # Latin only (no Cyrillic, so no homoglyph to repair): one scan instead of two.
+            has_cyr = has_arab = False
+            has_lat = True
         else:
+            has_cyr = _CYRL.search(text) is not None
             has_lat = _LATN.search(text) is not None
             if has_cyr and has_lat or "ӊ" in text or "Ӊ" in text:
                 text = repair_homoglyphs(text)
@@ -648,14 +676,17 @@ class LangIdOperator(BaseOperator):
             foreign = len(_LATN_FOREIGN.findall(text)) if _LATN_FOREIGN.search(text) else 0
             if not foreign or foreign * 100 < _letters(_LATN_RUN, text):
                 cache = _LATIN_WORDS[variant]
+                words = text.split(" ")
                 try:
-                    known_words = list(map(cache.__getitem__, text.split(" ")))
+                    known_words = list(map(cache.__getitem__, words))
                 except KeyError:
                     known_words = None
                     low = unified.lower()
                     shift, kk_marks = latin_evidence(low, variant)
                 else:
-                    shift, kk_marks = _latin_shift(sum(map(_LATIN_OWN_FACTS, known_words)), unified.lower, variant)
+                    shift, kk_marks = _latin_shift(
+                        sum(map(_LATIN_OWN_FACTS, known_words)), unified.lower, variant, words
+                    )
                 # Informal spelling has no letter of its own: it needs a Kazakh mark to be read.
                 if shift > _LATN_VETO and (kk_marks or variant != "informal"):
                     if variant == "informal":

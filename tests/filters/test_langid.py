@@ -386,6 +386,14 @@ def test_word_facts_add_up_to_whole_text_counts(text):
     assert words == text.count(" ") + 1
     # The function-word flag is set exactly when the word sets would find something.
     assert bool(facts[lid._F_FUNCTION]) == bool(set(text.lower().split()) & lid._FUNCTION_WORDS_P)
+    # Foreign letters counted in either case, as the ruling-out check counts them on lower case.
+    assert facts[lid._F_ANTI] == len(lid._ANTI.findall(text.lower()))
+    # Without a "hidden" function word, the space-separated words give the same tokens as
+    # lower-casing and splitting on any white space.
+    if not facts[lid._F_FUNCTION_HIDDEN]:
+        assert lid._FUNCTION_WORDS_P.intersection(text.split(" ")) == lid._FUNCTION_WORDS_P.intersection(
+            text.lower().split()
+        )
 
 
 def test_word_facts_on_real_sentences():
