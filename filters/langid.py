@@ -308,22 +308,30 @@ def _text_facts(cyr: str) -> tuple[int, int]:
     return _words_facts(words), len(words)
 
 
-def _words_facts(words: list[str]) -> int:
-    """The packed counts of a text split on spaces."""
+def _cached_sum(cache: dict[str, int], word_facts, words: list[str]) -> int:
+    """Sum of per-word packed facts, computing and caching the words not seen yet.
+
+    The fast path (every word known) is one C-level map; the cache is dropped when it outgrows
+    `_FACTS_MAX` so a long run on varied text cannot grow it without bound."""
     try:
-        return sum(map(_FACTS.__getitem__, words))
+        return sum(map(cache.__getitem__, words))
     except KeyError:
         pass
-    if len(_FACTS) > _FACTS_MAX:
-        _FACTS.clear()
-    get = _FACTS.get
+    if len(cache) > _FACTS_MAX:
+        cache.clear()
+    get = cache.get
     packed = 0
     for w in words:
         f = get(w)
         if f is None:
-            f = _FACTS[w] = _word_facts(w)
+            f = cache[w] = word_facts(w)
         packed += f
     return packed
+
+
+def _words_facts(words: list[str]) -> int:
+    """The packed counts of a text split on spaces."""
+    return _cached_sum(_FACTS, _word_facts, words)
 
 
 # Latin and Arabic words with their Cyrillic reading and that reading's facts: one look-up per word
@@ -487,21 +495,7 @@ def latin_evidence(low: str, variant: str = "informal") -> tuple[float, int]:
 
 def _latin_text_facts(low: str) -> int:
     """The packed `_latin_word_facts` of a text (lower case, apostrophes unified)."""
-    words = low.split(" ")
-    try:
-        return sum(map(_LATN_FACTS.__getitem__, words))
-    except KeyError:
-        pass
-    if len(_LATN_FACTS) > _FACTS_MAX:
-        _LATN_FACTS.clear()
-    get = _LATN_FACTS.get
-    packed = 0
-    for w in words:
-        f = get(w)
-        if f is None:
-            f = _LATN_FACTS[w] = _latin_word_facts(w)
-        packed += f
-    return packed
+    return _cached_sum(_LATN_FACTS, _latin_word_facts, low.split(" "))
 
 
 def _latin_shift(packed: int, low, variant: str, words: list[str] | None = None) -> tuple[float, int]:
