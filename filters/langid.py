@@ -97,7 +97,6 @@ _FIRST_SIG = re.compile("\\W*(?:[ҚҒҰІ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёә
 _FIRST_SIG_NO_I = re.compile("\\W*(?:[ҚҒҰ]|[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]*[ұқғ])")
 _ANTI = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹ]")
 # The same letters in either case, to look for them without lower-casing the text first.
-_ANTI_ANY_CASE = re.compile("[ҡҙҫҗўҳєїґӣӯҷӧӱӓӹҠҘҪҖЎҲЄЇҐӢӮҶӦӰӒӸ]")
 # қ and ғ go with back vowels, к and г with front ones; a back consonant next to a front vowel is a
 # vowel-harmony break Kazakh spelling practically never has (Uzbek or Tatar read as Kazakh does).
 # ы and і in one word break it the same way (Kazakh keeps a word's vowels all back or all front).

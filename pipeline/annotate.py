@@ -32,7 +32,10 @@ def build_annotators(stages: Iterable[str], recipe=None):
         section = getattr(recipe, name, None)
         if section is not None and hasattr(section, "enabled"):
             section.enabled = True
-    return build_operators(recipe, only=wanted)
+    ops = build_operators(recipe, only=wanted)
+    for op in ops:
+        op.setup()  # once, as a Beam worker does, not per line
+    return ops
 
 
 def annotate_record(record: dict[str, Any], ops) -> dict[str, Any]:
@@ -44,7 +47,6 @@ def annotate_record(record: dict[str, Any], ops) -> dict[str, Any]:
               url=record.get("url"), provenance=Provenance(uri="-"))
     out = dict(record)
     for op in ops:
-        op.ensure_setup() if hasattr(op, "ensure_setup") else op.setup()
         before = doc.text
         try:
             op.annotate(doc)

@@ -206,16 +206,14 @@ def cmd_annotate(args) -> int:
             print(f"kazcorpus: recipe error: {exc}", file=sys.stderr)
             return 2
     if args.file == "-":
-        stream = sys.stdin
-        annotate_stream(stream, sys.stdout, stages=stages, recipe=recipe)
-    else:
-        try:
-            stream = open(args.file, encoding="utf-8")
-        except OSError as exc:
-            print(f"kazcorpus: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-            return 1
-        with stream:
+        annotate_stream(sys.stdin, sys.stdout, stages=stages, recipe=recipe)
+        return 0
+    try:
+        with open(args.file, encoding="utf-8") as stream:
             annotate_stream(stream, sys.stdout, stages=stages, recipe=recipe)
+    except OSError as exc:
+        print(f"kazcorpus: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 

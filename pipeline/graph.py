@@ -15,6 +15,7 @@ unit, and large archives are split into byte ranges at record boundaries by `Pla
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ from kazcorpus.pipeline import fs, shards
 from kazcorpus.pipeline.operators import run_operators
 from kazcorpus.pipeline.recipe import Recipe
 from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table
+from kazcorpus.pipeline.stages import INGEST_STAGES, MEASURE_STAGES, build_operators
 from kazcorpus.sources import WorkUnit, plan_units, read_unit
 
 log = logging.getLogger(__name__)
@@ -109,19 +111,25 @@ class _Progress:
                          os.getpid(), cls.read, cls.measured, drops)
 
 
-class ProcessUnit(beam.DoFn):
-    """Read one unit and run every per-document stage on its records, checkpointing the result."""
+class _StagesDoFn(beam.DoFn):
+    """A DoFn that runs a slice of the per-document stages, built once per worker in `setup`."""
+
+    stages: tuple[str, ...] = ()
 
     def __init__(self, ctx: RunContext):
         self.ctx = ctx
         self.ops = None
 
     def setup(self):
-        from kazcorpus.pipeline.stages import INGEST_STAGES, build_operators
-
-        self.ops = build_operators(self.ctx.recipe, only=INGEST_STAGES)
+        self.ops = build_operators(self.ctx.recipe, only=self.stages)
         for op in self.ops:
             op.setup()
+
+
+class ProcessUnit(_StagesDoFn):
+    """Read one unit and run the ingest stages on its records, checkpointing the result."""
+
+    stages = INGEST_STAGES
 
     def _checkpoint_paths(self, unit: WorkUnit) -> tuple[str, str]:
         base = fs.join(self.ctx.work_dir, "units", unit.key)
@@ -151,35 +159,21 @@ class ProcessUnit(beam.DoFn):
             rows.append(item.to_row())
             yield item
         # Errors first, the Parquet checkpoint last: its presence marks the unit complete.
-        fs.write_bytes(errs_path, json.dumps([e.__dict__ if hasattr(e, "__dict__") else _err_dict(e)
-                                              for e in errors]).encode())
+        fs.write_bytes(errs_path, json.dumps([dataclasses.asdict(e) for e in errors]).encode())
         table = pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA)
         fs.atomic_write(ckpt, lambda f: pq.write_table(table, f, compression="zstd"))
 
 
-class MeasureDocs(beam.DoFn):
+class MeasureDocs(_StagesDoFn):
     """Run the measuring stages (language ID, quality, toxicity, PII) on documents still kept."""
 
-    def __init__(self, ctx: RunContext):
-        self.ctx = ctx
-        self.ops = None
-
-    def setup(self):
-        from kazcorpus.pipeline.stages import MEASURE_STAGES, build_operators
-
-        self.ops = build_operators(self.ctx.recipe, only=MEASURE_STAGES)
-        for op in self.ops:
-            op.setup()
+    stages = MEASURE_STAGES
 
     def process(self, doc: Doc):
         if not doc.rejected:
             run_operators(doc, self.ops)
             _Progress.tick(doc, phase="measure")
         yield doc
-
-
-def _err_dict(e: ReadError) -> dict[str, Any]:
-    return {"uri": e.uri, "reason": e.reason, "detail": e.detail, "offset": e.offset}
 
 
 # --------------------------------------------------------------------------- dedup
@@ -248,47 +242,41 @@ def doc_stats(doc: Doc) -> dict[str, Any]:
 
 
 class MergeStats(beam.CombineFn):
+    """Sums per-element stats dicts: Counters and ints add, lists (error samples) concatenate and
+    are cut to the first MAX_ERROR_SAMPLES in a stable order.  The accumulator is updated in place:
+    this runs once per document."""
+
     def create_accumulator(self):
         return {}
 
     def add_input(self, acc, item):
-        return self.merge_accumulators([acc, item])
+        for k, v in item.items():
+            if k not in acc:
+                acc[k] = Counter() if isinstance(v, Counter) else [] if isinstance(v, list) else 0
+            if isinstance(v, Counter):
+                acc[k].update(v)
+            else:
+                acc[k] += v
+            if isinstance(v, list) and len(acc[k]) > 2 * MAX_ERROR_SAMPLES:
+                acc[k] = _first_samples(acc[k])
+        return acc
 
     def merge_accumulators(self, accs):
         out: dict[str, Any] = {}
         for a in accs:
-            for k, v in a.items():
-                if k not in out:
-                    out[k] = Counter() if isinstance(v, Counter) else 0
-                out[k] = out[k] + v if not isinstance(v, Counter) else out[k] + v
+            self.add_input(out, a)
         return out
 
     def extract_output(self, acc):
-        return acc
+        return {k: _first_samples(v) if isinstance(v, list) else v for k, v in acc.items()}
+
+
+def _first_samples(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(samples, key=lambda e: (e["uri"], e["offset"] or -1, e["reason"]))[:MAX_ERROR_SAMPLES]
 
 
 def error_stats(err: ReadError) -> dict[str, Any]:
-    return {"errors": Counter({err.reason: 1}), "error_samples": [_err_dict(err)]}
-
-
-class MergeErrors(beam.CombineFn):
-    def create_accumulator(self):
-        return {"errors": Counter(), "error_samples": []}
-
-    def add_input(self, acc, item):
-        return self.merge_accumulators([acc, item])
-
-    def merge_accumulators(self, accs):
-        out = {"errors": Counter(), "error_samples": []}
-        for a in accs:
-            out["errors"] += a["errors"]
-            out["error_samples"].extend(a["error_samples"])
-        out["error_samples"] = sorted(out["error_samples"], key=lambda e: (e["uri"], e["offset"] or -1,
-                                                                         e["reason"]))[:MAX_ERROR_SAMPLES]
-        return out
-
-    def extract_output(self, acc):
-        return acc
+    return {"errors": Counter({err.reason: 1}), "error_samples": [dataclasses.asdict(err)]}
 
 
 def _to_json_safe(stats: dict[str, Any]) -> dict[str, Any]:
@@ -370,7 +358,7 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
         index_entries = (index_entries, *extra_outputs) | "AllIndexFiles" >> beam.Flatten()
     docs_stats = docs | "DocStats" >> beam.Map(doc_stats) | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
     err_stats = errors | "ErrorStats" >> beam.Map(error_stats) | "MergeErrorStats" >> beam.CombineGlobally(
-        MergeErrors())
+        MergeStats())
     (
         p
         | "SummaryTrigger" >> beam.Create([None])

@@ -140,7 +140,7 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         f"# kazcorpus release `{r['run_id']}`",
         "",
         f"Built by kazcorpus {r['code']['kazcorpus']} (commit {r['code'].get('git_commit') or 'unknown'}) "
-        f"from {len(r['inputs'])} input files ({sum(i['bytes'] for i in r['inputs']):,} bytes); "
+        f"from {len(r['inputs'])} input files ({sum(i['bytes'] or 0 for i in r['inputs']):,} bytes); "
         f"recipe hash `{r['recipe_hash']}`. Started {r['started']}, finished {r['finished']}.",
         "",
         "## What came out",

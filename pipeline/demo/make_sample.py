@@ -180,7 +180,7 @@ def to_latin(text: str) -> str:
             out.append(lat.capitalize() if ch != low else lat)
         else:
             out.append(ch)
-    return "".join(out).replace("I", "I")
+    return "".join(out)
 
 
 def paragraphs(rng: random.Random, pool: list[str], n_par: int, per_par: int) -> list[str]:
@@ -294,7 +294,8 @@ def write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
         writer.write_record(rec)
     data = buf.getvalue()
     # A broken record at the end: a gzip member cut in the middle, as a truncated download leaves it.
-    broken = gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5000\r\n\r\n" + b"<html>" * 200)
+    broken = gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5000\r\n\r\n" + b"<html>" * 200,
+                           mtime=0)  # a fixed gzip header: the sample is byte-reproducible
     path.write_bytes(data + broken[: len(broken) // 2])
 
 

@@ -425,7 +425,6 @@ def test_case_blind_letter_classes_match_the_lower_case_ones():
     # Searching the text as written must find what searching its lower case would.
     for code in range(0x3000):
         ch = chr(code)
-        assert bool(lid._ANTI_ANY_CASE.search(ch)) == bool(lid._ANTI.search(ch.lower())), ch
         low = ch.lower()
         assert bool(lid._KK_LETTER.search(ch)) == any(x in "қғұіәөүңһ" for x in low), ch
 

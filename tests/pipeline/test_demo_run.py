@@ -199,3 +199,12 @@ def test_verify_catches_a_flipped_byte(demo, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "kazcorpus.pipeline", "verify", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and shard.name in proc.stdout
+
+
+def test_bundled_sample_is_what_its_generator_writes(tmp_path):
+    from kazcorpus.pipeline.demo import make_sample
+    from kazcorpus.pipeline.recipe import demo_dir
+
+    made = make_sample.main(tmp_path)
+    for name in ("news.warc.gz", "kkwiki-sample.xml", "books.jsonl"):
+        assert (made / name).read_bytes() == (demo_dir() / "sample" / name).read_bytes(), name
