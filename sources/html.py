@@ -40,6 +40,9 @@ class ExtractConfig(BaseModel):
     favor_precision: bool = True
     include_tables: bool = False
     fast: bool = False  # trafilatura's fast mode: no fallback extractors
+    # Output-identical speed-ups of trafilatura's XPath evaluation (sources/fast_trafilatura.py,
+    # ~1.25x faster extraction); false runs stock trafilatura.
+    speedups: bool = True
     # Title and date come cheaply from the page head (<title>, og:title, article:published_time,
     # JSON-LD datePublished, <time datetime>). `with_metadata: true` asks trafilatura for its full
     # metadata instead (htmldate's heuristics): better dates on odd pages, ~40% slower extraction.
@@ -232,6 +235,12 @@ def _trafilatura(html: bytes | str, config: ExtractConfig, *, with_metadata: boo
                  url: str | None = None) -> dict[str, Any] | None:
     import trafilatura
 
+    from kazcorpus.sources import fast_trafilatura
+
+    if config.speedups:
+        fast_trafilatura.install()
+    elif fast_trafilatura.installed():
+        fast_trafilatura.uninstall()
     doc = trafilatura.bare_extraction(
         html,
         url=url,
