@@ -53,9 +53,15 @@ HERE = Path(__file__).resolve().parent
 
 
 # --------------------------------------------------------------------------- child entry points
-def _extract_files(paths: list[str]) -> tuple[int, int]:
-    """trafilatura on its own: the library's `extract` with kazcorpus's settings, no wrapper."""
+def _extract_files(paths: list[str], fast: bool = False) -> tuple[int, int]:
+    """trafilatura on its own: the library's `extract` with kazcorpus's settings, no wrapper
+    (`fast`: with kazcorpus's output-identical XPath speed-ups, sources/fast_trafilatura.py)."""
     import trafilatura
+
+    if fast:
+        from kazcorpus.sources import fast_trafilatura
+
+        fast_trafilatura.install()
     from warcio.archiveiterator import ArchiveIterator
 
     n = kept = 0
@@ -71,15 +77,15 @@ def _extract_files(paths: list[str]) -> tuple[int, int]:
     return n, kept
 
 
-def child_trafilatura(in_dir: str, workers: int) -> None:
+def child_trafilatura(in_dir: str, workers: int, fast: bool = False) -> None:
     files = sorted(str(p) for p in Path(in_dir).glob("*.warc.gz"))
     if workers == 1:
-        n, kept = _extract_files(files)
+        n, kept = _extract_files(files, fast)
     else:
         import multiprocessing as mp
 
         with mp.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_extract_files, [[f] for f in files], chunksize=1)
+            results = pool.starmap(_extract_files, [([f], fast) for f in files], chunksize=1)
         n, kept = sum(r[0] for r in results), sum(r[1] for r in results)
     print(json.dumps({"records": n, "extracted": kept}))
 
@@ -191,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=0, help="use the first N pages (default: all)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     ap.add_argument("--files", type=int, default=8, help="WARC files to pack the pages into (default 8)")
-    ap.add_argument("--tools", default="trafilatura,kazcorpus,kazcorpus-minhash,datatrove",
-                    help="which of trafilatura,kazcorpus,kazcorpus-minhash,datatrove to run")
+    ap.add_argument("--tools", default="trafilatura,trafilatura-fast,kazcorpus,kazcorpus-minhash,datatrove",
+                    help="which of trafilatura,trafilatura-fast,kazcorpus,kazcorpus-minhash,datatrove to run "
+                         "(trafilatura-fast: trafilatura alone with kazcorpus's output-identical speed-ups)")
     ap.add_argument("--no-startup", action="store_true", help="skip the tiny-input start-up runs")
     ap.add_argument("--stages", action="store_true", help="print in-process seconds per kazcorpus stage")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (path is printed)")
@@ -201,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("_trafilatura")
     t.add_argument("in_dir")
     t.add_argument("workers", type=int)
+    t.add_argument("--fast", action="store_true")
     d = sub.add_parser("_datatrove")
     for a in ("in_dir", "out_dir", "log_dir"):
         d.add_argument(a)
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.child == "_trafilatura":
-        child_trafilatura(args.in_dir, args.workers)
+        child_trafilatura(args.in_dir, args.workers, args.fast)
         return 0
     if args.child == "_datatrove":
         child_datatrove(args.in_dir, args.out_dir, args.log_dir, args.workers, args.tasks, args.langs)
@@ -243,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         def one(tool: str, w: int, in_dir: Path, n: int, tag: str) -> Measured:
             run_dir = tmp / f"{tool}-{w}w-{tag}"
             run_dir.mkdir()
-            if tool == "trafilatura":
+            if tool.startswith("trafilatura"):
                 cmd = [PY, str(HERE / "e2e.py"), "_trafilatura", str(in_dir), str(w)]
+                if tool == "trafilatura-fast":
+                    cmd.append("--fast")
             elif tool.startswith("kazcorpus"):
                 recipe = write_recipe(run_dir / "recipe.yaml", inputs=in_dir, output=run_dir / "out",
                                       langs=langs, minhash=tool.endswith("minhash"))
@@ -314,11 +324,16 @@ def ratios(results: dict[tuple[str, int], Result], workers: list[int]) -> list[s
         for w in workers:
             kz, dt, tf = rate("kazcorpus", w, kind), rate("datatrove", w, kind), rate("trafilatura", w, kind)
             kzm = rate("kazcorpus-minhash", w, kind)
+            tff = rate("trafilatura-fast", w, kind)
             parts = []
             if kz and dt:
                 parts.append(f"kazcorpus/datatrove {kz / dt:.2f}x {verdict(kz / dt, 1.2)}")
             if kz and tf:
                 parts.append(f"kazcorpus/trafilatura {kz / tf:.2f}x {verdict(kz / tf, 0.9)}")
+            if kz and tff:
+                parts.append(f"kazcorpus/trafilatura-fast {kz / tff:.2f}x")
+            if tff and tf:
+                parts.append(f"trafilatura-fast/trafilatura {tff / tf:.2f}x")
             if dt and tf:
                 parts.append(f"datatrove/trafilatura {dt / tf:.2f}x")
             if kzm and kz:
@@ -326,7 +341,7 @@ def ratios(results: dict[tuple[str, int], Result], workers: list[int]) -> list[s
             if parts:
                 out.append(f"[{kind}] {w}w: " + "; ".join(parts))
         if kind != "cpu" and 1 in workers and 2 in workers:
-            for tool in ("kazcorpus", "kazcorpus-minhash", "datatrove", "trafilatura"):
+            for tool in ("kazcorpus", "kazcorpus-minhash", "datatrove", "trafilatura", "trafilatura-fast"):
                 a, b = rate(tool, 1, kind), rate(tool, 2, kind)
                 if a and b:
                     v = " " + verdict(b / a, 1.8) if tool == "kazcorpus" else ""
