@@ -223,6 +223,8 @@ _ARAB_RUN = re.compile(f"[{_ARAB_CLASS}]+")
 
 def _letters(run: re.Pattern[str], text: str) -> int:
     return sum(map(len, run.findall(text)))
+
+
 # fastText labels read per prediction: Kazakh's own probability is needed even when it is not first.
 _TOP_K = 5
 # ...down to this probability: the search of fastText's label tree stops early below it.
@@ -581,8 +583,13 @@ class LangIdOperator(BaseOperator):
 
     # -- one paragraph --------------------------------------------------------------------------
 
-    def _predict(self, text: str, k: int = _TOP_K) -> dict[str, float]:
-        return {label[9:]: prob for prob, label in self._model.f.predict(text, k, 0.0, "strict")}
+    def _top(self, text: str, script: str) -> tuple[str, str, float]:
+        """(language, script, probability) of fastText's first label for `text` as written."""
+        preds = self._model.f.predict(text, 1, 0.0, "strict")
+        if not preds:
+            return "und", script, 0.0
+        prob, label = preds[0]
+        return label[9:], script, float(min(1.0, max(0.0, prob)))
 
     def _judge_cyrillic(
         self, cyr: str, trust_i: bool = True, extra: float = 0.0, known: tuple[int, int] | None = None
@@ -663,11 +670,14 @@ class LangIdOperator(BaseOperator):
             return lang, "Cyrl", score
         if lat_n >= arab_n:
             text = _nfc(text)
-            unified = unify_apostrophes(text)
-            variant = _variant(unified)
-            # At most one foreign letter per hundred (names, brands).
-            foreign = len(_LATN_FOREIGN.findall(text)) if _LATN_FOREIGN.search(text) else 0
-            if not foreign or foreign * 100 < _letters(_LATN_RUN, text):
+            # At most one foreign letter per hundred (names, brands).  Checked first: most Latin
+            # text that is not Kazakh (English, French, Polish...) stops here, and foreign letters
+            # that are one per hundred characters are at least one per hundred letters: the
+            # letters are counted only when there are fewer.
+            foreign = len(_LATN_FOREIGN.findall(text))
+            if not foreign or foreign * 100 < len(text) and foreign * 100 < _letters(_LATN_RUN, text):
+                unified = unify_apostrophes(text)
+                variant = _variant(unified)
                 cache = _LATIN_WORDS[variant]
                 words = text.split(" ")
                 try:
@@ -697,13 +707,13 @@ class LangIdOperator(BaseOperator):
                     if lang == "kk":
                         return "kk", "Latn", score
             # Not Kazakh: name the language from the text as written.
-            return _best(self._predict(text, 1), "Latn")
+            return self._top(text, "Latn")
         if not _ARAB_FOREIGN.search(text) or len(_ARAB_FOREIGN.findall(text)) * 100 < _letters(_ARAB_RUN, text):
             cyr, known = _read_with_facts(text, _ARABIC_WORDS, arabic_to_cyrillic)
             lang, score = self._judge_cyrillic(cyr, True, 0.0, known)
             if lang == "kk":
                 return "kk", "Arab", score
-        return _best(self._predict(text, 1), "Arab")
+        return self._top(text, "Arab")
 
     # -- one document ---------------------------------------------------------------------------
 
@@ -784,23 +794,42 @@ class LangIdOperator(BaseOperator):
             lang, script, score = judged
             return [{"lang": lang, "script": script, "score": round(score, 4), "start": start,
                      "end": start + len(stripped)}]
+        # Paragraphs are the lines with a letter (each a whole line, as `_PARAGRAPH` finds them),
+        # kept as [start, end, long enough to judge alone, judgement, line].  Letters are not
+        # counted, only whether there are `paragraph_min_letters`.
         paras = []
-        for m in _PARAGRAPH.finditer(text):
-            letters = len(_LETTERS.findall(m.group()))
-            if letters:
-                paras.append([m.start(), m.end(), letters, None])
-        long_ones = [p for p in paras if p[2] >= self.config.paragraph_min_letters]
+        enough = _enough_letters(self.config.paragraph_min_letters)
+        start = 0
+        for line in text.split("\n"):
+            end = start + len(line)
+            if enough is not None and enough.match(line) is not None:
+                paras.append([start, end, True, None, line])
+            elif _LETTERS.search(line) is not None:
+                paras.append([start, end, enough is None, None, line])
+            start = end + 1
+        long_ones = any(p[2] for p in paras)
+        judge = self._judge_line
         for p in paras:
-            if p[2] >= self.config.paragraph_min_letters or not long_ones:
-                p[3] = self.judge(text[p[0]:p[1]])
-        for i, p in enumerate(paras):
+            if p[2] or not long_ones:
+                # (`judge` less its checks: a paragraph has no newline, the model is loaded.)
+                para = p[4]
+                p[3] = judge(" ".join(para.split()) if "\t" in para or "\r" in para else para)
+        # A paragraph too short to judge takes the judgement of the nearest judged one, the one
+        # before it when there is one (one pass each way, not a search from every paragraph).
+        nearest = None
+        for p in paras:
             if p[3] is None:
-                # Nearest judged paragraph, preferring the one before.
-                before = next((q for q in reversed(paras[:i]) if q[3] is not None), None)
-                after = next((q for q in paras[i + 1:] if q[3] is not None), None)
-                p[3] = (before or after)[3]
+                p[3] = nearest
+            else:
+                nearest = p[3]
+        nearest = None
+        for p in reversed(paras):
+            if p[3] is None:
+                p[3] = nearest
+            else:
+                nearest = p[3]
         spans: list[dict] = []
-        for start, end, _, (lang, script, score) in paras:
+        for start, end, _, (lang, script, score), _ in paras:
             last = spans[-1] if spans else None
             if last and last["lang"] == lang and last["script"] == script:
                 n0, n1 = last["end"] - last["start"], end - start
@@ -836,8 +865,9 @@ _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
-def _best(probs: dict[str, float], script: str) -> tuple[str, str, float]:
-    if not probs:
-        return "und", script, 0.0
-    lang = max(probs, key=probs.__getitem__)
-    return lang, script, float(min(1.0, max(0.0, probs[lang])))
+@functools.lru_cache(maxsize=8)
+def _enough_letters(n: int) -> re.Pattern[str] | None:
+    """A regex that matches at the start of a text when it holds at least `n` letters (None for
+    0: every text does).  Letters and the rest are disjoint classes, so it never backtracks more
+    than it read."""
+    return re.compile(f"(?:[\\W\\d_]*[^\\W\\d_]){{{n}}}") if n > 0 else None

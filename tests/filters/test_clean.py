@@ -222,3 +222,157 @@ def test_line_matcher_answers_as_the_individual_patterns():
         assert matcher.search(line) == expected, line
         hits += expected
     assert 100 < hits < len(lines) - 100
+
+
+# --- windows only around the triggers that need them ---------------------------------------------
+
+
+def test_lone_trigger_analysis_reads_the_regex():
+    from kazcorpus.filters.clean import _lone_triggers
+
+    trig = frozenset("abd")
+    # (can match without a trigger, triggers that can be a match's only one)
+    assert _lone_triggers(re.compile("[ab]c|d"), trig) == (False, {"a", "b", "d"})
+    assert _lone_triggers(re.compile("ab|ba"), trig) == (False, set())
+    assert _lone_triggers(re.compile("x?a"), trig) == (False, {"a"})
+    assert _lone_triggers(re.compile("x|ab"), trig) == (True, set())
+    assert _lone_triggers(re.compile("a{2}"), trig) == (False, set())
+    assert _lone_triggers(re.compile("(?:a|x){1,3}"), trig) == (True, {"a"})
+    assert _lone_triggers(re.compile("^[^x]b"), trig) == (False, {"b"})  # [^x] may be a trigger or not
+    assert _lone_triggers(re.compile("a(?=b)"), trig) is None  # lookarounds are not modelled
+    assert _lone_triggers(re.compile("(?i:a)b"), trig) is None  # nor groups with flags of their own
+    assert _lone_triggers(re.compile("ab", re.IGNORECASE), trig) is None  # nor case-blind patterns
+
+
+def test_ftfy_rules_all_need_a_trigger_and_accented_letters_need_two():
+    from kazcorpus.filters.clean import MojibakeCheck
+
+    check = MojibakeCheck("NFC")
+    assert check.width is not None and check.candidates is not check.triggers
+    # German, Polish, French letters and typographic apostrophes and dashes make no match alone...
+    for text in ("über", "Kraków", "français", "it’s", "a – b", "Zürich,", "naïve"):
+        assert not check.candidates.search(text), text
+    # ...so a page full of them is searched only where two come close (ö and ß, not ü and ö).
+    assert [m.start() for m in check.candidates.finditer("für x Größe")] == [8]
+
+
+def test_windowed_is_bad_equals_ftfy_with_triggers_scattered_in_plain_text():
+    from kazcorpus.filters.clean import MojibakeCheck
+
+    check = MojibakeCheck("NFC")
+    chars = [ch for ch in alphabet() if check.triggers.match(ch)]
+    rng = random.Random(11)
+    fillers = ["Straßenbahn fährt über die Brücke ", "Қазақ тілі — мемлекеттік тіл ", "abc ", "", " ", "ВГРС"]
+    flagged = 0
+    for _ in range(20_000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            filler = rng.choice(fillers)
+            cut = rng.randint(0, len(filler))
+            parts += [filler[:cut], rng.choice(chars), " " * rng.randint(0, 8)]
+        text = "".join(parts)
+        expected = is_bad(text)
+        assert check.is_bad(text) == expected, repr(text)
+        flagged += expected
+    assert 1000 < flagged < 19_000
+
+
+# --- ftfy skipped when normalization is all it would do --------------------------------------------
+
+
+def test_normalization_only_gives_ftfy_result():
+    import unicodedata
+
+    op = CleanOperator(config=CleanConfig())
+    op.setup()
+    texts = [unicodedata.normalize("NFD", t) for t in SENTENCES + mojibake_samples()]
+    texts += ["e\u0301", "Ã\u0301 x", "A\u0303 ", "a\u0300\x85", "Ï\u0301t", "Ð\u0303§", "\u0415\u0308лка «ёж»"]
+    shortcut = 0
+    for text in texts:
+        fixed, steps = ftfy.fix_and_explain(text, op._ftfy_config)
+        expected = (fixed, [f"{a} {b}" for a, b in steps] if fixed != text else [])
+        assert op.fix_mojibake(text) == expected, repr(text)
+        if op._mojibake.normalized_only(text) is not None:
+            shortcut += 1
+            assert expected[1] == ["normalize NFC"]
+    assert shortcut > 10 and shortcut < len(texts)
+
+
+# --- unanchored patterns: one look at the whole text first ---------------------------------------
+
+
+def test_required_literals_of_a_pattern():
+    from kazcorpus.filters.clean import _required_literals
+
+    def lits(p):
+        return _required_literals(re.compile(p, re.IGNORECASE))
+
+    assert lits(r"\b(cookies?|куки)\b") == {"cookie", "куки"}
+    assert lits(r"все\s+права\s+(защищены|сохранены)") == {"защищены", "сохранены"}
+    assert lits(r"(при\s+)?(использовании|копировании)\s+материал") == {"использовании", "копировании"}
+    assert lits(r"(a|)bc") == {"bc"}
+    assert lits(r"x?y*") is None
+    assert lits(r"(?=abc)d") == {"d"}
+    assert lits(r"[ab]c") == {"c"}
+    assert lits(r"(?:ab){2,}") == {"ab"}
+
+
+def _boilerplate_reference(text, patterns, limit=200):
+    # The stage as written first: every pattern searched on every short stripped line.
+    kept, removed = [], []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and len(stripped) <= limit and any(p.search(stripped) for p in patterns):
+            removed.append(line)
+        else:
+            kept.append(line)
+    if not removed:
+        return text, removed
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n"), removed
+
+
+def _case_variants(word, rng):
+    # Upper, title, mixed case and the characters re.IGNORECASE pairs with Latin letters that
+    # `str.casefold` does not (Turkish dotless and dotted I, long s, Kelvin sign).
+    odd = {"i": ["ı", "İ", "I"], "s": ["ſ", "S"], "k": ["\u212a", "K"], "е": ["Е", "ё"]}
+    return "".join(rng.choice(odd[c] + [c, c.upper()]) if c in odd and rng.random() < 0.5 else
+                   (c.upper() if rng.random() < 0.3 else c) for c in word)
+
+
+def test_unanchored_prefilter_never_hides_a_match():
+    from kazcorpus.filters.clean import LineMatcher, compile_patterns
+
+    patterns = compile_patterns(CleanConfig(extra_patterns=["жарнама\\s+беру", "qazaqstan\\s+[a-z]+ı"]))
+    matcher = LineMatcher(patterns)
+    floating = [p for p in patterns if not p.pattern.startswith("^")]
+    rng = random.Random(7)
+    words = ["cookie", "cookies", "куки", "все", "права", "защищены", "reserved", "all", "rights", "жарнама",
+             "беру", "qazaqstan", "bılım", "пайдаланушы", "келісімі", "мәтін", "Главная", "жаңалық", "Kiss",
+             "Sık", "Ülke", "использовании", "материалов", "ссылка", "обязательна", "·", "»", "2024", "\t"]
+    skipped = matched = 0
+    for _ in range(4000):
+        lines = [" ".join(_case_variants(rng.choice(words), rng) for _ in range(rng.randint(0, 6)))
+                 for _ in range(rng.randint(1, 5))]
+        text = "\n".join(lines)
+        found = any(p.search(line.strip()) for p in floating for line in lines)
+        matched += found
+        if not matcher.floating_possible(text):
+            skipped += 1
+            assert not found, text
+    assert skipped > 500 and matched > 500
+
+
+def test_boilerplate_removal_equals_the_line_by_line_reference():
+    from kazcorpus.filters.clean import compile_patterns
+
+    op = CleanOperator(config=CleanConfig(max_line_chars=60))
+    op.setup()
+    patterns = compile_patterns(op.config)
+    rng = random.Random(9)
+    lines = ["© 2024 Барлық құқықтар қорғалған", "Все права защищены.", "Мы используем файлы COOKIE.",
+             "Бөлісу", "Facebook | Telegram", "Главная", "  Толығырақ »  ", "Теги: экономика", ARTICLE,
+             ARTICLE + " Все права защищены", "", "   ", "\t", "Қазақша | Русский", "Политика конфиденциальности",
+             "Ülke cookıe", "ALL RIGHTS RESERVED", "Просмотров: 15", "жаңалықтар"]
+    for _ in range(3000):
+        text = "\n".join(rng.choice(lines) for _ in range(rng.randint(1, 8)))
+        assert op.remove_boilerplate(text) == _boilerplate_reference(text, patterns, 60), text

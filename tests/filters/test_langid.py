@@ -448,3 +448,75 @@ def test_word_caches_give_the_same_judgement(text):
     second = LangIdOperator().judge(text)
     assert first == second
     assert first[0] == "kk"
+
+
+# ------------------------------------------------------- paragraphs: the same spans as first written
+
+
+def _reference_spans(op: LangIdOperator, text: str) -> list[dict]:
+    # `_spans` as first written: paragraphs found by regex with their letters counted, each short
+    # one given the judgement of the nearest judged paragraph, searched from it.
+    paras = []
+    for m in lid._PARAGRAPH.finditer(text):
+        letters = len(lid._LETTERS.findall(m.group()))
+        if letters:
+            paras.append([m.start(), m.end(), letters, None])
+    least = op.config.paragraph_min_letters
+    long_ones = [p for p in paras if p[2] >= least]
+    for p in paras:
+        if p[2] >= least or not long_ones:
+            p[3] = op.judge(text[p[0]:p[1]])
+    for i, p in enumerate(paras):
+        if p[3] is None:
+            before = next((q for q in reversed(paras[:i]) if q[3] is not None), None)
+            after = next((q for q in paras[i + 1:] if q[3] is not None), None)
+            p[3] = (before or after)[3]
+    spans: list[dict] = []
+    for start, end, _, (lang, script, score) in paras:
+        last = spans[-1] if spans else None
+        if last and last["lang"] == lang and last["script"] == script:
+            n0, n1 = last["end"] - last["start"], end - start
+            last["score"] = round((last["score"] * n0 + score * n1) / (n0 + n1), 4)
+            last["end"] = end
+        else:
+            spans.append({"lang": lang, "script": script, "score": round(score, 4), "start": start, "end": end})
+    return spans
+
+
+_LINES = [
+    KK_PARA, RU_PARA, "The committee approved the new budget for schools and hospitals on Monday.",
+    "Die Regierung hat am Montag einen neuen Haushalt für Schulen beschlossen.",
+    "Qazaqstan Respublikasy men Reseı arasyndaǵy baılanys jaqsy damyp keledi.", "政府批准了新的预算。",
+    "Иә.", "OK", "2024 — 15%", "   ", "\t", "a\tb c", "Қазақ\rтілі", "_ _ 12", "  Сәлем, досым!  ", "x",
+    "\u2028", "\x1c", "слово\u00a0слово", "", "Ол\x0bкелді",
+]  # fmt: skip
+
+
+@needs_model
+@pytest.mark.parametrize("least", [0, 1, 5, 20, 60])
+def test_paragraph_spans_equal_the_reference(least):
+    import random
+
+    op = LangIdOperator(config=LangIdConfig(paragraph_min_letters=least))
+    op.ensure_setup()
+    rng = random.Random(least)
+    for _ in range(150):
+        text = rng.choice(["", " ", "\n"]) + "\n".join(rng.choice(_LINES) for _ in range(rng.randint(2, 9)))
+        assert op._spans(text) == _reference_spans(op, text), repr(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aЖ7_ ,.\u00a0\u0301\t", max_size=60), st.sampled_from([1, 2, 5, 20]))
+def test_enough_letters_is_a_letter_count(text, least):
+    assert (lid._enough_letters(least).match(text) is not None) == (len(lid._LETTERS.findall(text)) >= least)
+
+
+@needs_model
+def test_first_label_equals_the_best_of_the_predictions(op):
+    # As first written: fastText's labels as a dict, the best one taken, its probability clipped.
+    for text in ["", " ", "Hello world, how are you?", "Қазақ тілі", "2024", "政府批准了新的预算。", "Ülke ve şehir"]:
+        probs = {label[9:]: prob for prob, label in op._model.f.predict(text, 1, 0.0, "strict")}
+        for script in ("Latn", "Arab"):
+            best = max(probs, key=probs.__getitem__) if probs else None
+            expected = (best, script, float(min(1.0, max(0.0, probs[best])))) if probs else ("und", script, 0.0)
+            assert op._top(text, script) == expected
