@@ -13,13 +13,12 @@ their exact definitions instead of re-deriving them.  What this module adds:
   reasons (`gopher_enough_stop_words`, `dup_line_frac`...) mapped to names that say what is wrong
   (`too_few_stop_words`, `too_many_duplicate_lines`...).
 
-datatrove's filters stop at the first failing rule, so they cannot give every score.  The scores are
-computed here once per document with datatrove's helper functions (the same n-gram and duplicate
-counting the rules use); the decision is datatrove's.  The Gopher repetition counts, the costliest
-part, are made once (`repetition_counts`) and serve both the scores and the decision: the rule is a
-thin subclass of datatrove's `GopherRepetitionFilter` that reads them (`filters/gopher_counts.py`,
-tested to give datatrove's verdicts).  One tokenization is shared by all of it through datatrove's
-`split_into_words` cache, keyed on our tokenizer instance.
+datatrove's filters stop at the first failing rule, so they cannot give every score.  The raw counts
+behind every score are made here once per document (`document_counts`, the way datatrove's filters
+count, with faster equivalents of its helpers that tests hold equal), and serve both the scores and
+the decision: the Gopher repetition, FineWeb, Gopher quality and C4 rules are thin subclasses of
+datatrove's that read the counts instead of counting again (`filters/gopher_counts.py`, tested to give
+datatrove's verdicts).  One tokenization serves all of it.
 
 C4's filter rewrites the text (it drops lines); here it runs on a private copy and only its
 document-level verdicts (`lorem_ipsum`, `has_curly_bracket`, `too_few_sentences`) are used: this
@@ -30,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, Literal
 
@@ -243,9 +242,12 @@ def _off(value: float | None, disabled: float) -> float:
 
 def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[tuple[str, Any]]:
     """The datatrove filters for one language's thresholds, in `rules` order."""
-    from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter
-
-    from kazcorpus.filters.gopher_counts import PrecomputedGopherRepetitionFilter
+    from kazcorpus.filters.gopher_counts import (
+        PrecomputedC4QualityFilter,
+        PrecomputedFineWebQualityFilter,
+        PrecomputedGopherQualityFilter,
+        PrecomputedGopherRepetitionFilter,
+    )
 
     made: dict[str, Any] = {}
     if "gopher_repetition" in rules:
@@ -259,7 +261,7 @@ def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[t
             language=tokenizer,
         )
     if "fineweb" in rules:
-        made["fineweb"] = FineWebQualityFilter(
+        made["fineweb"] = PrecomputedFineWebQualityFilter(
             line_punct_thr=_off(th.line_punct_thr, 0.0),
             line_punct_exclude_zero=th.line_punct_exclude_zero,
             short_line_thr=_off(th.short_line_thr, math.inf),
@@ -269,7 +271,7 @@ def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[t
             language=tokenizer,
         )
     if "gopher_quality" in rules:
-        made["gopher_quality"] = GopherQualityFilter(
+        made["gopher_quality"] = PrecomputedGopherQualityFilter(
             min_doc_words=th.min_doc_words,
             max_doc_words=th.max_doc_words,
             min_avg_word_length=th.min_avg_word_length,
@@ -283,7 +285,7 @@ def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[t
             language=tokenizer,
         )
     if "c4" in rules:
-        made["c4"] = C4QualityFilter(
+        made["c4"] = PrecomputedC4QualityFilter(
             split_paragraph=True,
             remove_citations=True,
             filter_no_terminal_punct=th.c4_filter_no_terminal_punct,
@@ -296,7 +298,10 @@ def build_filters(th: LanguageThresholds, tokenizer, rules: list[str]) -> list[t
             filter_policy=th.c4_filter_policy,
             language=tokenizer,
         )
-    return [(name, made[name]) for name in rules if name in made]
+    ordered = [(name, made[name]) for name in rules if name in made]
+    if ordered and ordered[-1][0] == "c4":
+        ordered[-1][1].text_read_after = False  # the last rule: nothing reads the lines it would drop
+    return ordered
 
 
 def stop_word_set(spec: list[str] | str | None) -> set[str]:
@@ -316,35 +321,76 @@ def stop_word_set(spec: list[str] | str | None) -> set[str]:
     return out
 
 
-# Where the counts travel to the repetition rule (filters/gopher_counts.py): datatrove's doc.metadata.
-REPETITION_KEY = "kazcorpus_repetition_counts"
+# Where the counts travel to the rules that read them (filters/gopher_counts.py): datatrove's doc.metadata.
+COUNTS_KEY = "kazcorpus_quality_counts"
 
 
-def repetition_counts(text: str, words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict[str, Any]:
-    """The raw counts behind every Gopher repetition rule, computed once per document: the
-    paragraph and line duplicates with datatrove's own `find_duplicates`, the n-gram counts with
-    `ngram_repetition` (held equal to datatrove's helpers by a test).  Both the annotated scores and
-    the repetition decision (`PrecomputedGopherRepetitionFilter`) read them."""
-    from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+def document_counts(
+    text: str, words: list[str], tokenizer, top_ns: list[int], dup_ns: list[int]
+) -> dict[str, Any]:
+    """The raw counts behind every score and every rule, computed once per document, each the way
+    datatrove's filters compute it (`filters/gopher_counts.py` holds the faster equivalents of its
+    helpers, tested equal).  The annotated scores are ratios of these counts, and the Gopher
+    repetition, Gopher quality, FineWeb and C4 rules decide from them (`Precomputed*Filter`)."""
+    from datatrove.utils.text import TERMINAL_PUNCTUATION
 
-    paragraphs = _PARAGRAPH_SPLIT.split(text.strip())
-    lines = _LINE_SPLIT.split(text)
-    top, dup = ngram_repetition(words, top_ns, dup_ns)
+    from kazcorpus.filters.gopher_counts import (
+        DocumentWords,
+        count_line_ends,
+        find_duplicates,
+        gopher_lines,
+        gopher_paragraphs,
+    )
+
+    document_words = DocumentWords(words)
+    top, dup = document_words.ngram_repetition(top_ns, dup_ns)
+    n_real_words, real_word_chars, n_alpha_words = document_words.word_counts()
+    paragraphs = gopher_paragraphs(text)
+    parts = text.split("\n")
+    lines = gopher_lines(parts)
+    nonblank = [ln for ln in parts if ln.strip()]  # FineWeb's lines
+    text_lines = text.splitlines()  # Gopher quality's and C4's lines
+    n_ellipses = text.count("...") + text.count("…")
+    has_bullet = "•" in text or "-" in text
+    # Sentences: our tokenizer never lets one cross a line break, so the sentences of the whole text
+    # are those of its lines, and C4 (which splits each line it keeps) can take each line's count.
+    spans = tokenizer.span_tokenize(text)
+    line_starts = [0, *accumulate(map(len, text.splitlines(keepends=True)))]
+    line_sentences = [0] * len(text_lines)
+    for start, _ in spans:
+        line_sentences[bisect_right(line_starts, start) - 1] += 1
     return {
+        "text": text,  # the rules check that they are given this very text and tokenizer
+        "tokenizer": tokenizer,
+        "words": words,
         "n_chars": len(text),
         "n_words": len(words),
+        # Gopher repetition
         "n_paragraphs": len(paragraphs),
         "paragraphs": find_duplicates(paragraphs),
         "n_lines": len(lines),
         "lines": find_duplicates(lines),
         "top": top,
         "dup": dup,
+        # Gopher quality
+        "n_real_words": n_real_words,
+        "real_word_chars": real_word_chars,
+        "n_alpha_words": n_alpha_words,
+        "n_hashes": text.count("#"),
+        "n_ellipses": n_ellipses,
+        "n_text_lines": len(text_lines),
+        # (a text without bullets or ellipses has no line that starts or ends with one)
+        "bullet_lines": sum(ln.lstrip().startswith(("•", "-")) for ln in text_lines) if has_bullet else 0,
+        "ellipsis_lines": sum(ln.rstrip().endswith(("...", "…")) for ln in text_lines) if n_ellipses else 0,
+        # FineWeb
+        "nonblank_lines": nonblank,
+        "punct_lines": count_line_ends(nonblank, tuple(TERMINAL_PUNCTUATION)),
+        "nonblank_dup_chars": find_duplicates(nonblank)[1],
+        # C4, and our sentence count
+        "text_lines": text_lines,
+        "n_sentences": len(spans),
+        "line_sentences": line_sentences,
     }
-
-
-# datatrove's GopherRepetitionFilter splits with these two expressions.
-_PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
-_LINE_SPLIT = re.compile("\n+")
 
 
 def quality_scores(
@@ -356,27 +402,22 @@ def quality_scores(
     counts: dict[str, Any] | None = None,
 ) -> dict:
     """Every score the rules look at, measured the way datatrove measures it.  `counts` are
-    `repetition_counts` of the same text and words, when the caller already has them."""
-    from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
-    from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
-
+    `document_counts` of the same text and words, when the caller already has them."""
     if counts is None:
-        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+        counts = document_counts(text, words, tokenizer, sorted(th.top_n_grams), sorted(th.dup_n_grams))
     n_chars = len(text) or 1
     n_tokens = len(words) or 1
-    # `not PUNCTUATION_SET.issuperset(w)` is datatrove's `any(ch not in PUNCTUATION_SET for ch in w)`
-    # with the loop in C.
-    real_words = [w for w in words if not PUNCTUATION_SET.issuperset(w)]
-    s: dict[str, Any] = {"n_words": len(real_words), "n_chars": len(text)}
-    s["avg_word_length"] = sum(map(len, real_words)) / len(real_words) if real_words else 0.0
-    s["hash_word_ratio"] = text.count("#") / n_tokens
-    s["ellipsis_word_ratio"] = (text.count("...") + text.count("…")) / n_tokens
-    lines = text.splitlines() or [""]
-    s["bullet_lines_ratio"] = sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines)
-    s["ellipsis_lines_ratio"] = sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines)
-    # Most words are all letters: `isalpha()` settles them without a per-character loop.
-    s["alpha_words_ratio"] = sum(w.isalpha() or any(c.isalpha() for c in w) for w in words) / n_tokens
-    s["stop_words"] = len({w.lower() for w in stop_words.intersection(words)})
+    n_real_words = counts["n_real_words"]
+    s: dict[str, Any] = {"n_words": n_real_words, "n_chars": len(text)}
+    s["avg_word_length"] = counts["real_word_chars"] / n_real_words if n_real_words else 0.0
+    s["hash_word_ratio"] = counts["n_hashes"] / n_tokens
+    s["ellipsis_word_ratio"] = counts["n_ellipses"] / n_tokens
+    n_lines = counts["n_text_lines"] or 1  # an empty text counts as one empty line
+    s["bullet_lines_ratio"] = counts["bullet_lines"] / n_lines
+    s["ellipsis_lines_ratio"] = counts["ellipsis_lines"] / n_lines
+    s["alpha_words_ratio"] = counts["n_alpha_words"] / n_tokens
+    # (an empty set would still hash every word)
+    s["stop_words"] = len({w.lower() for w in stop_words.intersection(words)}) if stop_words else 0
 
     dup_paras, dup_para_chars = counts["paragraphs"]
     s["dup_para_frac"] = dup_paras / counts["n_paragraphs"]
@@ -389,61 +430,14 @@ def quality_scores(
     for n, chars in counts["dup"].items():
         s[f"dup_{n}_gram_frac"] = chars / n_chars
 
-    nonblank = [ln for ln in text.split("\n") if ln.strip()]
+    nonblank = counts["nonblank_lines"]
     if nonblank:
-        stops = tuple(TERMINAL_PUNCTUATION)
-        s["line_punct_ratio"] = sum(ln.endswith(stops) for ln in nonblank) / len(nonblank)
+        s["line_punct_ratio"] = counts["punct_lines"] / len(nonblank)
         s["short_line_ratio"] = sum(len(ln) <= th.short_line_length for ln in nonblank) / len(nonblank)
-        s["char_dup_ratio"] = find_duplicates(nonblank)[1] / (len(text.replace("\n", "")) or 1)
+        s["char_dup_ratio"] = counts["nonblank_dup_chars"] / ((len(text) - text.count("\n")) or 1)
     s["new_line_ratio"] = text.count("\n") / n_tokens
-    s["n_sentences"] = len(tokenizer.span_tokenize(text))
+    s["n_sentences"] = counts["n_sentences"]
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}
-
-
-def ngram_repetition(words: list[str], top_ns: list[int], dup_ns: list[int]) -> tuple[dict, dict]:
-    """datatrove's `find_top_duplicate(get_n_grams(words, n))` and `find_all_duplicate(words, n)`,
-    same results (a test holds them equal), at a fraction of the cost: each n-gram is one slice of a
-    joined string instead of a list slice plus a join, a document whose n-grams are all distinct
-    (most documents, for the long n) is settled by one set() in C, and the greedy scan of the others
-    visits only the positions of repeated grams."""
-    n_words = len(words)
-    offsets = [0, *accumulate(map(len, words))]
-    top: dict[int, int] = {}
-    if top_ns:
-        spaced = " ".join(words)
-        starts = [o + i for i, o in enumerate(offsets)]  # offsets in `spaced` (one space per word)
-        for n in top_ns:
-            if n_words < n:
-                top[n] = 0
-                continue
-            counts = Counter([spaced[starts[i] : starts[i + n] - 1] for i in range(n_words - n + 1)])
-            # most_common keeps the first-seen gram among ties, as datatrove's Counter does.
-            gram, count = counts.most_common(1)[0]
-            top[n] = len(gram) * count
-    dup: dict[int, int] = {}
-    joined = "".join(words)  # datatrove joins without a separator here; so do we, to match it
-    for n in dup_ns:
-        last = n_words - n + 1
-        grams = [joined[offsets[i] : offsets[i + n]] for i in range(max(last, 0))]
-        if len(set(grams)) == len(grams):
-            dup[n] = 0
-            continue
-        # datatrove's greedy scan, visiting only the positions whose gram occurs more than once: at
-        # any other position the scan adds a gram that is never looked up again and steps on by one.
-        counts = Counter(grams)
-        repeated, idx, seen = 0, 0, set()
-        for pos in [i for i, gram in enumerate(grams) if counts[gram] > 1]:
-            if pos < idx:
-                continue
-            gram = grams[pos]
-            if gram in seen:
-                repeated += len(gram)
-                idx = pos + n  # as datatrove: a repeated n-gram's words are not counted twice
-            else:
-                seen.add(gram)
-                idx = pos + 1
-        dup[n] = repeated
-    return top, dup
 
 
 class QualityOperator(BaseOperator):
@@ -475,7 +469,6 @@ class QualityOperator(BaseOperator):
         self.ensure_setup()
         from datatrove.data import Document
         from datatrove.pipeline.filters.base_filter import get_filter_result
-        from datatrove.utils.text import split_into_words
 
         key = self.thresholds_key(doc)
         th = self.config.thresholds[key]
@@ -489,14 +482,13 @@ class QualityOperator(BaseOperator):
         if not text.strip():
             doc.annotations[self.stage] = {"thresholds": key, "keep": False, "reason": "empty_text"}
             return
-        # The same (text, tokenizer) key as the datatrove filters use: one tokenization for all.
-        words = split_into_words(text, self._tokenizer)
-        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+        words = self._tokenizer.word_tokenize(text)
+        counts = document_counts(text, words, self._tokenizer, sorted(th.top_n_grams), sorted(th.dup_n_grams))
         result: dict[str, Any] = {"thresholds": key}
         result.update(quality_scores(text, words, th, self._stop_words[key], self._tokenizer, counts))
         reason = None
-        # A private copy (C4 would rewrite the text), carrying the counts the repetition rule reads.
-        dt_doc = Document(text=text, id=doc.id, metadata={REPETITION_KEY: counts})
+        # A private copy (C4 would rewrite the text), carrying the counts the rules read.
+        dt_doc = Document(text=text, id=doc.id, metadata={COUNTS_KEY: counts})
         for name, flt in self._filters[key]:
             keep, dt_reason = get_filter_result(flt.filter(dt_doc))
             if not keep:

@@ -2,6 +2,7 @@
 
 import datetime
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from kazcorpus.filters.pii import (
     iin_check_digit,
     iin_checksum_ok,
     luhn_ok,
+    possible_kinds,
 )
 from kazcorpus.pipeline.record import Doc, Provenance
 
@@ -217,3 +219,64 @@ def test_redacted_text_holds_no_detected_value_and_spans_are_exact(parts, rnd):
 
 def test_config_keys_are_documented():
     assert set(config_keys()) >= {"pii.kinds", "pii.max_items", "pii.context_chars"}
+
+
+# --- pre-checks: `possible_kinds` may only skip finders that would find nothing ---------------------
+
+
+def _fragments(rng):
+    """Pieces of text around the edges of every finder: valid items in several layouts, near misses,
+    non-ASCII digits and separators, and noise that the pre-checks look for."""
+    iin, card, iban = make_iin(rng), make_card(rng, prefix=rng.choice("23456")), make_iban(rng)
+    d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
+    return [
+        iin, "ЖСН " + iin, "БИН:" + d(12), d(rng.randrange(9, 14)), iin.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        card, " ".join(card[i:i + 4] for i in range(0, 16, 4)), "-".join(card[i:i + 4] for i in range(0, 16, 4)),
+        "978" + d(10), "ISBN " + card,
+        iban, iban.lower(), " ".join(iban[i:i + 4] for i in range(0, 20, 4)), "KZ" + d(2), "\u212az" + d(18),
+        f"+7 70{d(1)} {d(3)} {d(2)} {d(2)}", f"8 ( 727 ) {d(3)} {d(2)} {d(2)}", f"8 (7172) {d(2)}-{d(2)}-{d(2)}",
+        f"+7 (9{d(2)}) {d(3)}-{d(2)}-{d(2)}", f"8 9{d(2)} {d(3)} {d(2)} {d(2)}", "7" + d(10), "8" + d(10),
+        f"7\u00a0701\u00a0{d(3)}\u00a0{d(4)}", f"+7 7{d(2)} ٣{d(2)} {d(2)} {d(2)}",
+        f"user{d(2)}@mail.kz", "@", "a@b", "x.y+z@sub.example.com",
+        ".".join(str(rng.randrange(256)) for _ in range(4)), "версия 1.2.3.4", "1.2.3", "10.0.0.1.5",
+        "::1", "fe80::" + d(2), ":".join(f"{rng.randrange(65536):x}" for _ in range(8)), "12:30:45", "a:b:c:d:e:f:a",
+        "сөз", "мәтін", "Цена", "2023", "12.05.2023", "+", "-", "(", ")", ".", ":", "№",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=14),
+       st.lists(st.sampled_from(["", " ", "  ", "-", ".", ", ", "\n", "(", ")", "\u00a0", "/", ":"]), min_size=14,
+                max_size=14))
+def test_detect_with_pre_checks_equals_every_finder_run(picks, seps):
+    rng = random.Random(picks[0])
+    frags = _fragments(rng)
+    text = "".join(frags[p % len(frags)] + sep for p, sep in zip(picks, seps, strict=False))
+    assert detect(text) == detect(text, precheck=False)
+    # Each kind found by the full run is one the pre-checks let through.
+    assert {s.kind for s in detect(text, precheck=False)} <= possible_kinds(text)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("8 ( 727 ) 123 45 67", "PHONE"),  # 3 characters between two digits, twice
+    ("+7 701 123 45 67", "PHONE"),
+    (make_iban(random.Random(8)).lower(), "IBAN"),
+    ("fe80::1", "IP"),
+    ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "IP"),
+    ("1.2.3.4", "IP"),
+    ("a@b.kz", "EMAIL"),
+    (make_iin(random.Random(9)), "IIN"),
+    (" ".join(make_card(random.Random(10))[i:i + 4] for i in range(0, 16, 4)), "CARD"),
+])
+def test_pre_checks_let_the_tightest_cases_through(text, kind):
+    assert kind in possible_kinds(text)
+    assert [s.kind for s in detect(text)] == [kind]
+
+
+def test_pre_checks_rule_out_kinds_on_plain_text():
+    assert possible_kinds("Бүгін ауа райы жылы, 2024 жылғы 12.05 күні 15:30-да.") == set()
+
+
+def test_only_z_and_capital_z_match_z_without_case():
+    every = "".join(map(chr, range(0x110000)))
+    assert sorted(set(re.findall("(?i)z", every))) == ["Z", "z"]

@@ -1,20 +1,25 @@
 """Quality stage: datatrove's rules with our tokenizer, per-language thresholds, one named reason
 per rule, scores on kept documents."""
 
+import copy
 import pickle
 import random
+from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kazcorpus.filters import gopher_counts
+from kazcorpus.filters.gopher_counts import ngram_repetition
 from kazcorpus.filters.quality import (
+    RULE_SETS,
     QualityConfig,
     QualityOperator,
     all_reasons,
     config_keys,
     map_reason,
-    ngram_repetition,
 )
 from kazcorpus.pipeline.record import Doc, Provenance
 
@@ -242,30 +247,138 @@ def test_config_keys_document_every_threshold():
     assert all(desc for desc in keys.values())
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(["а", "бб", "в", "ггг", ".", "аб"]), max_size=60))
-def test_fast_ngram_counts_equal_datatrove_helpers(words):
+# Words that concatenate alike in different splits ("аб" + "в" == "а" + "бв"), anagrams, punctuation,
+# an empty word and one holding a space (our tokenizer makes neither, datatrove's helpers take them).
+NGRAM_WORDS = ["а", "б", "аб", "ба", "бв", "в", "ггг", ".", "…", "Ә", "😀", "", "а б"]
+
+
+def datatrove_ngram_counts(words, top_ns, dup_ns):
     from datatrove.pipeline.filters.gopher_repetition_filter import (
         find_all_duplicate,
         find_top_duplicate,
         get_n_grams,
     )
 
-    top, dup = ngram_repetition(words, [2, 3, 4], [5, 6, 7, 8, 9, 10])
-    for n in (2, 3, 4):
-        grams = get_n_grams(words, n)
-        assert top[n] == (find_top_duplicate(grams) if grams else 0)
-    for n in range(5, 11):
-        assert dup[n] == find_all_duplicate(words, n)
+    top = {n: find_top_duplicate(grams) if (grams := get_n_grams(words, n)) else 0 for n in top_ns}
+    return top, {n: find_all_duplicate(words, n) for n in dup_ns}
+
+
+def one_bucket(keys, mixer=0, spare_bits=0):
+    """Every key in the same bucket: nothing is ruled out, everything is compared."""
+    return np.zeros(len(keys), np.intp), np.array([len(keys)])
+
+
+short_memory = gopher_counts.SubstringHash()
+short_memory._KEPT = 8  # powers for longer texts are made for them, not kept
+
+# The fast counts hash n-grams and compare strings only where hashes (or buckets) meet; weakened
+# hashing makes hashes and buckets of different n-grams meet all the time, which must not change
+# any count.
+HASHINGS = {
+    "as shipped": {"_HASH": gopher_counts._HASH},
+    "anagrams collide": {"_HASH": gopher_counts.SubstringHash(base=1), "_WORDS_BASE": 1},
+    "one bucket": {"_buckets": one_bucket},
+    "small tables": {"_MAX_TABLE_BITS": 2, "_HASH": short_memory},
+}
+
+
+@pytest.mark.parametrize("hashing", sorted(HASHINGS))
+@settings(max_examples=120, deadline=None)
+@given(words=st.lists(st.sampled_from(NGRAM_WORDS), max_size=70), space_free=st.booleans())
+def test_fast_ngram_counts_equal_datatrove_helpers(hashing, words, space_free):
+    if space_free:  # the fast path (no word holds a space); otherwise datatrove's helpers are used
+        words = [w for w in words if " " not in w]
+    top_ns, dup_ns = [1, 2, 3, 4, 5], [1, 2, 3, 5, 6, 7, 8, 9, 10]
+    with mock.patch.multiple(gopher_counts, **HASHINGS[hashing]):
+        fast = ngram_repetition(words, top_ns, dup_ns)
+    assert fast == datatrove_ngram_counts(words, top_ns, dup_ns)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_ngram_counts_on_long_repetitive_documents(seed):
+    """Thousands of words: pasted blocks (repeated n-grams of every length), a small vocabulary
+    (frequent short n-grams, hash buckets shared by chance) and splits that concatenate alike."""
+    rng = random.Random(seed)
+    vocabulary = CONTENT[: rng.randint(3, 40)] + ["а", "б", "аб", ".", ","]
+    words = []
+    while len(words) < 3000:
+        if words and rng.random() < 0.3:
+            start = rng.randrange(len(words))
+            words += words[start : start + rng.randint(3, 40)]
+        else:
+            words += [rng.choice(vocabulary) for _ in range(rng.randint(1, 30))]
+    top_ns, dup_ns = [2, 3, 4], [5, 6, 7, 8, 9, 10]
+    assert ngram_repetition(words, top_ns, dup_ns) == datatrove_ngram_counts(words, top_ns, dup_ns)
+
+
+WORD_CHARS = "aZәҚж1٣_'-.,!?#…•«»—\x0b\x1f\u0301\u00a0😀𝔘𝟙"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=WORD_CHARS, max_size=6), max_size=40))
+def test_word_counts_equal_datatrove_word_tests(words):
+    """Non-symbol words (datatrove's `any(ch not in PUNCTUATION_SET ...)`), their characters, and
+    words with a letter, from the per-character tables, astral characters and empty words included."""
+    from datatrove.utils.text import PUNCTUATION_SET
+
+    real = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    expected = len(real), sum(len(w) for w in real), sum(any(c.isalpha() for c in w) for w in words)
+    assert gopher_counts.DocumentWords(words).word_counts() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \n\r\t\x0c", max_size=40))
+def test_paragraph_and_line_splits_equal_datatrove_expressions(text):
+    import re
+
+    assert gopher_counts.gopher_paragraphs(text) == re.split(r"\n{2,}", text.strip())
+    assert gopher_counts.gopher_lines(text.split("\n")) == re.split("\n+", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab.!?…\n ", max_size=6), max_size=12))
+def test_duplicates_and_line_ends_equal_datatrove(lines):
+    from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+    from datatrove.utils.text import TERMINAL_PUNCTUATION
+
+    assert gopher_counts.find_duplicates(lines) == find_duplicates(lines)
+    for marks in (tuple(TERMINAL_PUNCTUATION), (".", "!"), ("..", "?")):
+        assert gopher_counts.count_line_ends(lines, marks) == sum(line.endswith(marks) for line in lines)
+
+
+SENTENCE_PIECES = [
+    "Бұл сөйлем.", "Мысалы т.б. сөздер.", "А. Байтұрсынұлы келді.", "Баға 3.5 теңге!", "«Иә?»", " ",
+    "  ", "\t", "сөз", "Сөз", "...", "…", "\n", "\r\n", "\x0c", "\x1f", "\u00a0", "[1]", "kazcorpus.kz.",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SENTENCE_PIECES), max_size=25))
+def test_line_sentence_counts_equal_c4_per_line_splits(pieces):
+    """C4 splits every line it keeps into sentences; the stage takes each line's count from one
+    sentence split of the whole text, which holds as our tokenizer never lets a sentence cross a
+    line break."""
+    from datatrove.utils.text import split_into_sentences
+
+    from kazcorpus.filters.quality import document_counts
+    from kazcorpus.filters.tokenize import default_tokenizer
+
+    text = "".join(pieces)
+    tok = default_tokenizer()
+    counts = document_counts(text, tok.word_tokenize(text), tok, [2], [5])
+    assert counts["n_sentences"] == sum(counts["line_sentences"])
+    for line, n in zip(text.splitlines(), counts["line_sentences"], strict=True):
+        assert max(n, 1) == len(split_into_sentences(line.strip(), tok)), line
 
 
 def varied_texts():
     """Every CASES text (each rule failing, under its thresholds and under the defaults), plus
     random documents built from a small vocabulary so that lines, paragraphs and n-grams repeat by
-    chance at every rate, and edge cases (one word, a single line, blank lines, no letters)."""
+    chance at every rate, lines that C4 treats apart, and edge cases (one word, a single line, blank
+    lines, no letters, no words)."""
     texts = [text for text, _ in CASES.values()]
     rng = random.Random(7)
-    pool = CONTENT[:12] + STOP[:4] + [".", ",", "—"]
+    pool = CONTENT[:12] + STOP[:4] + [".", ",", "—", "#", "…", "•"]
     for _ in range(60):
         lines = []
         for _ in range(rng.randint(1, 25)):
@@ -273,10 +386,33 @@ def varied_texts():
             if rng.random() < 0.2:
                 lines.append(rng.choice(lines))
             if rng.random() < 0.15:
-                lines.append("")
-        texts.append("\n".join(lines))
+                edge = ["", " ", "Мәзір", "- " + sentence(rng, 4), "  • " + sentence(rng, 4)]
+                edge += ["\t-" + sentence(rng, 5), sentence(rng, 3) + "..", sentence(rng, 4)[:-1] + " … "]
+                edge += [sentence(rng, 5)[:-1] + "...\t"]
+                lines.append(rng.choice(edge))
+        texts.append(rng.choice(["\n", "\r\n", "\n\n"]).join(lines))
+    body = good_text(11)
+    texts += [body + "\n" + line for line in C4_LINES]
     texts += ["сөз", "сөз сөз", "\n\n\nсөз\n\n", "12 34 56 78 .", good_text(9, 1), "а" * 50]
+    texts += ["\u0301", "—"]  # no word at all; a word of punctuation only
     return texts
+
+
+# Lines for each of C4's line and document rules, some in a spelling only a case-blind or a
+# citation-blind search finds.
+C4_LINES = [
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
+    "Бұл LOREM IPSUM мәтіні болып табылады.",
+    "Бұл lorem [1]ipsum мәтіні болып табылады.",
+    "Бұл {код} мысалы болып табылады.",
+    "Please enable JavaScript to see the page.",
+    "This site uses cookies to work well.",
+    "Read our Privacy Policy before you go.",
+    "Дереккөз [edit] мұнда көрсетілген. Тағы бір [12] сөйлем бар.",
+    "Өте ұзын " + "сөз" * 400 + " мысалы.",
+    "Сөйлем бітпеді...",
+    "Екі сөз",
+]
 
 
 THRESHOLD_VARIANTS = [
@@ -284,71 +420,240 @@ THRESHOLD_VARIANTS = [
     {"dup_para_frac": 0.2, "dup_para_char_frac": 0.1, "dup_line_char_frac": 0.1},
     {"dup_line_frac": 0.05, "top_n_grams": {2: 0.05, 3: 0.04, 4: 0.03}, "dup_n_grams": {n: 0.02 for n in range(5, 11)}},
     {"dup_line_frac": None, "top_n_grams": {}, "dup_n_grams": {5: 0.0, 7: 0.3}},
+    # FineWeb
+    {"line_punct_exclude_zero": True, "line_punct_thr": 0.9, "new_line_ratio": 0.05},
+    {"short_line_thr": 0.3, "short_line_length": 60, "char_duplicates_ratio": 0.01},
+    # Gopher quality
+    {"min_doc_words": None, "min_avg_word_length": 5, "max_symbol_word_ratio": 0.01},
+    {"min_doc_words": 0, "max_bullet_lines_ratio": 0.05, "max_ellipsis_lines_ratio": 0.05},
+    {"max_non_alpha_words_ratio": 0.99, "stop_words": "stopwords_kk.txt", "min_stop_words": 4},
+    # C4
+    {"c4_filter_no_terminal_punct": True, "c4_max_word_length": 8},
+    {"c4_min_words_per_line": 0, "c4_min_num_sentences": 40},
+    {"c4_min_words_per_line": -1, "c4_min_num_sentences": None, "c4_max_word_length": None},
+    {"c4_filter_lorem_ipsum": False, "c4_filter_curly_bracket": False, "c4_filter_javascript": False},
+    {"c4_filter_policy": False, "c4_min_words_per_line": 5},
 ]
 
 
-@pytest.mark.parametrize("variant", range(len(THRESHOLD_VARIANTS)))
-def test_repetition_decisions_equal_plain_datatrove(variant):
-    """The precomputed repetition rule gives exactly datatrove's GopherRepetitionFilter verdicts."""
-    from datatrove.data import Document
-    from datatrove.pipeline.filters import GopherRepetitionFilter
+def plain_datatrove(flt):
+    """The same filter, configured alike, as datatrove's own class (the Precomputed* one's base)."""
+    plain = copy.copy(flt)
+    plain.__class__ = next(c for c in type(flt).__mro__ if c.__module__.startswith("datatrove."))
+    return plain
 
-    from kazcorpus.filters.gopher_counts import PrecomputedGopherRepetitionFilter
-    from kazcorpus.filters.quality import REPETITION_KEY, LanguageThresholds, repetition_counts
+
+def outcome(flt, doc):
+    """A filter's verdict, the text it leaves, or the error it raises."""
+    try:
+        return flt.filter(doc), doc.text
+    except ZeroDivisionError as error:  # datatrove's, on texts without words
+        return type(error)
+
+
+# (datatrove's np.mean([]) warns, on texts without a non-symbol word)
+@pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered")
+@pytest.mark.parametrize("variant", range(len(THRESHOLD_VARIANTS)))
+def test_precomputed_rules_equal_plain_datatrove(variant):
+    """Each rule reading the counts gives exactly the verdict of datatrove's filter (and leaves the
+    text as it does); without counts it is datatrove's filter."""
+    from datatrove.data import Document
+
+    from kazcorpus.filters.quality import COUNTS_KEY, build_filters, document_counts
     from kazcorpus.filters.tokenize import default_tokenizer
 
-    th = LanguageThresholds(**THRESHOLD_VARIANTS[variant])
+    th = QualityConfig(thresholds={"kk": THRESHOLD_VARIANTS[variant]}).thresholds["kk"]  # over kk's
     tok = default_tokenizer()
-    args = dict(
-        dup_line_frac=th.dup_line_frac, dup_para_frac=th.dup_para_frac,
-        dup_line_char_frac=th.dup_line_char_frac, dup_para_char_frac=th.dup_para_char_frac,
-        top_n_grams=tuple(sorted(th.top_n_grams.items())), dup_n_grams=tuple(sorted(th.dup_n_grams.items())),
-        language=tok,
-    )
-    plain, fast = GopherRepetitionFilter(**args), PrecomputedGopherRepetitionFilter(**args)
-    verdicts = set()
+    filters = build_filters(th, tok, list(RULE_SETS))
+    c4 = dict(filters)["c4"]
+    assert c4.text_read_after is False  # the last rule
+    verdicts = {name: set() for name, _ in filters}
     for text in varied_texts():
-        if not text:
-            continue
         words = tok.word_tokenize(text)
-        counts = repetition_counts(text, words, sorted(th.top_n_grams), sorted(th.dup_n_grams))
-        expected = plain.filter(Document(text=text, id="x"))
-        assert fast.filter(Document(text=text, id="x", metadata={REPETITION_KEY: counts})) == expected, text
-        assert fast.filter(Document(text=text, id="x")) == expected  # no counts: datatrove's own path
-        verdicts.add(expected if expected is True else expected[1])
-    assert True in verdicts and len(verdicts) >= 2  # the set exercises keeps and drops
+        counts = document_counts(text, words, tok, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+        for name, flt in filters:
+            expected = outcome(plain_datatrove(flt), Document(text=text, id="x"))
+            assert outcome(flt, Document(text=text, id="x")) == expected, (name, text)  # no counts
+            fast = outcome(flt, Document(text=text, id="x", metadata={COUNTS_KEY: counts}))
+            if flt is c4 and fast != expected:  # (C4 last: it need not drop lines from the text)
+                assert fast == (expected[0], text) and expected[0] is True, text
+            else:
+                assert fast == expected, (name, text)
+            verdicts[name].add(expected if expected is ZeroDivisionError else str(expected[0]))
+        c4.text_read_after = True
+        assert outcome(c4, Document(text=text, id="x", metadata={COUNTS_KEY: counts})) == outcome(
+            plain_datatrove(c4), Document(text=text, id="x")
+        ), text
+        c4.text_read_after = False
+    assert all("True" in v and len(v) >= 2 for v in verdicts.values()), verdicts  # keeps and drops
+
+
+def reference_scores(text, words, th, stop_words, tokenizer, rounded=True):
+    """The scores measured the plain way, with datatrove's helpers and expressions: what the stage's
+    shared, faster counts must reproduce to the last digit."""
+    import re
+
+    from datatrove.pipeline.filters.gopher_repetition_filter import (
+        find_all_duplicate,
+        find_duplicates,
+        find_top_duplicate,
+        get_n_grams,
+    )
+    from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+
+    n_chars, n_tokens = len(text) or 1, len(words) or 1
+    real = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    s = {"n_words": len(real), "n_chars": len(text)}
+    s["avg_word_length"] = sum(map(len, real)) / len(real) if real else 0.0
+    s["hash_word_ratio"] = text.count("#") / n_tokens
+    s["ellipsis_word_ratio"] = (text.count("...") + text.count("…")) / n_tokens
+    lines = text.splitlines() or [""]
+    bullets = sum(ln.lstrip().startswith("•") or ln.lstrip().startswith("-") for ln in lines)
+    ellipses = sum(ln.rstrip().endswith("...") or ln.rstrip().endswith("…") for ln in lines)
+    s["bullet_lines_ratio"], s["ellipsis_lines_ratio"] = bullets / len(lines), ellipses / len(lines)
+    s["alpha_words_ratio"] = sum(any(c.isalpha() for c in w) for w in words) / n_tokens
+    s["stop_words"] = len({w.lower() for w in stop_words & set(words)})
+    paragraphs = re.split(r"\n{2,}", text.strip())
+    dups, chars = find_duplicates(paragraphs)
+    s["dup_para_frac"], s["dup_para_char_frac"] = dups / len(paragraphs), chars / n_chars
+    gopher_lines = re.split("\n+", text)
+    dups, chars = find_duplicates(gopher_lines)
+    s["dup_line_frac"], s["dup_line_char_frac"] = dups / len(gopher_lines), chars / n_chars
+    for n in sorted(th.top_n_grams):
+        grams = get_n_grams(words, n)
+        s[f"top_{n}_gram_frac"] = (find_top_duplicate(grams) if grams else 0) / n_chars
+    for n in sorted(th.dup_n_grams):
+        s[f"dup_{n}_gram_frac"] = find_all_duplicate(words, n) / n_chars
+    nonblank = [ln for ln in text.split("\n") if ln.strip()]
+    if nonblank:
+        stops = tuple(TERMINAL_PUNCTUATION)
+        s["line_punct_ratio"] = sum(ln.endswith(stops) for ln in nonblank) / len(nonblank)
+        s["short_line_ratio"] = sum(len(ln) <= th.short_line_length for ln in nonblank) / len(nonblank)
+        s["char_dup_ratio"] = find_duplicates(nonblank)[1] / (len(text.replace("\n", "")) or 1)
+    s["new_line_ratio"] = text.count("\n") / n_tokens
+    s["n_sentences"] = len(tokenizer.span_tokenize(text))
+    s["stop_word_tokens"] = len(stop_words & set(words))  # what Gopher's rule compares (not annotated)
+    if not rounded:
+        return s
+    del s["stop_word_tokens"]
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}
+
+
+# Each rule's threshold attributes and the measurement each is compared with.
+BOUNDARIES = {
+    "gopher_repetition": {
+        "dup_para_frac": "dup_para_frac", "dup_para_char_frac": "dup_para_char_frac",
+        "dup_line_frac": "dup_line_frac", "dup_line_char_frac": "dup_line_char_frac",
+    },
+    "fineweb": {
+        "line_punct_thr": "line_punct_ratio", "short_line_threshold": "short_line_ratio",
+        "char_duplicates_ratio": "char_dup_ratio", "new_line_ratio": "new_line_ratio",
+    },
+    "gopher_quality": {
+        "min_doc_words": "n_words", "max_doc_words": "n_words", "min_avg_word_length": "avg_word_length",
+        "max_avg_word_length": "avg_word_length", "max_symbol_word_ratio": "hash_word_ratio",
+        "max_bullet_lines_ratio": "bullet_lines_ratio", "max_ellipsis_lines_ratio": "ellipsis_lines_ratio",
+        "max_non_alpha_words_ratio": "alpha_words_ratio", "min_stop_words": "stop_word_tokens",
+    },
+}
+
+
+def at_and_around(value):
+    if isinstance(value, int):
+        return [value - 1, value, value + 1]
+    return [np.nextafter(value, -1.0), value, np.nextafter(value, 2.0)]
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered")
+@pytest.mark.parametrize("rule", sorted(BOUNDARIES) + ["c4"])
+def test_precomputed_rules_agree_at_every_threshold_boundary(rule):
+    """Each threshold set to exactly what a text measures, and to the floats just below and above
+    it: the rule reading the counts flips its verdict exactly where datatrove's does."""
+    from datatrove.data import Document
+
+    from kazcorpus.filters.quality import COUNTS_KEY, build_filters, document_counts
+
+    th = QualityConfig().thresholds["kk"]
+    op = QualityOperator()
+    op.setup()
+    tok = op._tokenizer
+    (_, flt), = build_filters(th, tok, [rule])
+    flips = 0
+    for text in varied_texts():
+        words = tok.word_tokenize(text)
+        if not text.strip() or not words:
+            continue
+        measured = reference_scores(text, words, th, op._stop_words["kk"], tok, rounded=False)
+        counts = document_counts(text, words, tok, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+        if rule == "c4":
+            settings_ = [{"min_num_sentences": n} for n in range(0, 12)]
+        else:
+            top_n = tuple((n, measured[f"top_{n}_gram_frac"]) for n in sorted(th.top_n_grams))
+            dup_n = tuple((n, measured[f"dup_{n}_gram_frac"]) for n in sorted(th.dup_n_grams))
+            settings_ = [
+                {attr: v} for attr, key in BOUNDARIES[rule].items() for v in at_and_around(measured[key])
+            ]
+            if rule == "gopher_repetition":
+                below_top = tuple((n, np.nextafter(v, -1.0)) for n, v in top_n)
+                below_dup = tuple((n, np.nextafter(v, -1.0)) for n, v in dup_n)
+                settings_ += [{"top_n_grams": top_n}, {"dup_n_grams": dup_n}]
+                settings_ += [{"top_n_grams": below_top, "dup_n_grams": ()}]
+                settings_ += [{"dup_n_grams": below_dup, "top_n_grams": ()}]
+        for setting in settings_:
+            fast = copy.copy(flt)
+            vars(fast).update(setting)
+            expected = outcome(plain_datatrove(fast), Document(text=text, id="x"))
+            got = outcome(fast, Document(text=text, id="x", metadata={COUNTS_KEY: counts}))
+            if rule == "c4" and got != expected:  # (C4 last: it need not drop lines from the text)
+                assert expected[0] is True and got == (True, text), (setting, text)
+            else:
+                assert got == expected, (setting, text)
+            flips += expected != outcome(plain_datatrove(flt), Document(text=text, id="x"))
+    assert flips  # the settings do move verdicts
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "default"])
-def test_stage_decisions_equal_plain_datatrove_filters(lang):
+def test_stage_scores_equal_plain_measurements(lang):
+    """Every annotated score, in its order, is the plain measurement's."""
+    op = QualityOperator(config=QualityConfig())
+    op.setup()
+    th = op.config.thresholds[lang]
+    for text in varied_texts():
+        if not text.strip():
+            continue
+        doc = make_doc(text, lang)
+        op.annotate(doc)
+        scores = dict(doc.annotations["quality"])
+        for key in ("thresholds", "keep", "reason"):
+            del scores[key]
+        words = op._tokenizer.word_tokenize(text)
+        expected = reference_scores(text, words, th, op._stop_words[lang], op._tokenizer)
+        assert list(scores.items()) == list(expected.items()), text
+
+
+@pytest.mark.parametrize("rules", [list(RULE_SETS), list(reversed(RULE_SETS))])
+@pytest.mark.parametrize("lang", ["kk", "ru", "default"])
+def test_stage_decisions_equal_plain_datatrove_filters(lang, rules):
     """The whole stage, with its shared counts, decides as datatrove's four filters run one after the
-    other would: same first failing rule on every document."""
+    other would: same first failing rule on every document, in either order of the rules (C4 first
+    drops lines from the text the later rules see)."""
     from datatrove.data import Document
-    from datatrove.pipeline.filters import GopherRepetitionFilter
     from datatrove.pipeline.filters.base_filter import get_filter_result
 
     from kazcorpus.filters.quality import build_filters, map_reason
 
-    op = QualityOperator(config=QualityConfig())
+    op = QualityOperator(config=QualityConfig(rules=rules))
     op.setup()
-    th = op.config.thresholds[lang]
-    plain_filters = []
-    for name, flt in build_filters(th, op._tokenizer, op.config.rules):
-        if name == "gopher_repetition":  # the same thresholds, datatrove's own class
-            flt = GopherRepetitionFilter(
-                dup_line_frac=flt.dup_line_frac, dup_para_frac=flt.dup_para_frac,
-                dup_line_char_frac=flt.dup_line_char_frac, dup_para_char_frac=flt.dup_para_char_frac,
-                top_n_grams=flt.top_n_grams, dup_n_grams=flt.dup_n_grams, language=flt.language,
-            )
-            assert type(flt) is GopherRepetitionFilter
-        plain_filters.append((name, flt))
+    built = build_filters(op.config.thresholds[lang], op._tokenizer, rules)
+    plain_filters = [(name, plain_datatrove(flt)) for name, flt in built]
     reasons = set()
     for text in varied_texts():
         if not text.strip():
             continue
         expected = None
+        dt_doc = Document(text=text, id="x")
         for name, flt in plain_filters:
-            keep, why = get_filter_result(flt.filter(Document(text=text, id="x")))
+            keep, why = get_filter_result(flt.filter(dt_doc))
             if not keep:
                 expected = map_reason(name, why)
                 break
@@ -356,4 +661,5 @@ def test_stage_decisions_equal_plain_datatrove_filters(lang):
         op.annotate(doc)
         assert op.decide(doc) == expected, text
         reasons.add(expected)
-    assert len(reasons) >= 3 and any(r and ("duplicate" in r or "gram" in r) for r in reasons)
+    assert len(reasons) >= 3
+    assert rules[0] != "gopher_repetition" or any(r and ("duplicate" in r or "gram" in r) for r in reasons)

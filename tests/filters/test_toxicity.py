@@ -1,18 +1,25 @@
 """Toxicity stage: whole-word lexicons for Kazakh and Russian, the URL blocklist, doc scores."""
 
 import pickle
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kazcorpus.filters.toxicity import (
+    _WORD,
     REASONS,
     Lexicon,
     ToxicityConfig,
     ToxicityOperator,
     UrlBlocklist,
+    _bmp_word_patterns,
     config_keys,
     load_lexicon,
     normalise_word,
+    normalise_words,
+    word_pattern,
 )
 from kazcorpus.pipeline.record import Doc, Provenance
 
@@ -259,3 +266,90 @@ def test_real_sentences_from_the_shared_lid_set_are_clean(lexicon):
         for line in (lid / name).read_text(encoding="utf-8").splitlines():
             hits += [m["word"] for m in lexicon.find(line)[1]]
     assert hits == []
+
+
+# --- fast paths against the plain ones ------------------------------------------------------------
+
+# Characters at the edges of what the fast paths assume: Kazakh and Russian letters, Latin look-alikes,
+# ё, joiners and other invisible characters, digits (ASCII and not), '_', '²' and '½' (in the word
+# class, not digits), combining marks, the capital sigma and dotted İ whose lower case is special,
+# the Kelvin sign, letters and emoji beyond U+FFFF, a lone surrogate.
+EDGE_CHARS = (
+    "аеорсхуіАЕОРСХУІәңғүұқөһЁёЙй" "aeopcxyikmtbhunzrAEOPCXYIKMTBHUNZRqwQW" "\u00ad\u200b\u200c\u200d\u2060\ufeff*"
+    "0189٣１_²½\u0301Σσςİı\u212a" "\U0001d400\U00020000\U0001f600\ud800" " \n\t.,-!?\u00a0"
+)
+WORD_PIECES = ["хуй", "пизд", "еба", "бля", "сук", "мразь", "сігейін", "қотағың", "шүршіт", "ху\u00adй", "х*й",
+               "xуй", "ХУЙ", "рубля", "хлеб", "Амангелді", "ПИЗДЁЖ", "ΣΑΣ", "word", "ёж"]
+
+texts = st.lists(st.one_of(st.sampled_from(EDGE_CHARS), st.sampled_from(WORD_PIECES)), max_size=40).map("".join)
+
+
+def test_spelled_out_letter_class_is_re_s_own_on_every_bmp_character():
+    letters, _ = _bmp_word_patterns()
+    letter = re.compile(r"[^\W\d_]")
+    for cp in range(0x10000):
+        c = chr(cp)
+        assert bool(letters.fullmatch(c)) == bool(letter.fullmatch(c)), hex(cp)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_word_pattern_finds_what_the_plain_pattern_finds(text):
+    rx = word_pattern(text)
+    assert rx.findall(text) == _WORD.findall(text)
+    assert [m.span() for m in rx.finditer(text)] == [m.span() for m in _WORD.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(texts.filter(lambda w: "\n" not in w), max_size=12))
+def test_normalising_words_together_equals_one_at_a_time(words):
+    assert normalise_words(words) == [normalise_word(w) for w in words]
+
+
+_WARM = Lexicon(["toxicity_kk.txt", "toxicity_ru.txt"])  # shared: its caches fill up across examples
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_find_equals_the_word_by_word_reference(text):
+    assert _WARM.find(text) == _WARM.find_slow(text)
+    assert Lexicon(["toxicity_kk.txt", "toxicity_ru.txt"]).find(text) == _WARM.find_slow(text)
+
+
+def test_find_equals_the_reference_on_the_labelled_sentences():
+    lex = Lexicon(["toxicity_kk.txt", "toxicity_ru.txt"])
+    assert lex._all is not None  # the bundled lexicons take the one-pattern path
+    for _ in range(2):  # cold, then with every word cached
+        for text in OBSCENE + LOOKALIKE + [" ".join(OBSCENE), "\n".join(LOOKALIKE) + " 😀"]:
+            assert lex.find(text) == lex.find_slow(text)
+
+
+def test_entries_with_groups_keep_one_pattern_per_class(tmp_path):
+    own = tmp_path / "own.txt"
+    own.write_text("strong\t(х)у\\1й\ninsult\tду(р|р)ак[а-я]*\nslur\tпример\n", encoding="utf-8")
+    lex = Lexicon([str(own)])
+    assert lex._all is None
+    for text in ["хухй дурак пример", "ду\u00adрачок и хуй", "Пример 😀 дураки"]:
+        assert lex.find(text) == lex.find_slow(text)
+    assert [m["class"] for m in lex.find("хухй дурак пример")[1]] == ["strong", "insult", "slur"]
+
+
+def test_blocklist_slices_find_hashes_at_their_edges():
+    edges = [0, 1, (1 << 48) - 1, 1 << 48, (1 << 48) + 1, 5 << 48, (1 << 64) - 2, (1 << 64) - 1]
+    present = edges[::2]
+    import numpy as np
+
+    bl = UrlBlocklist([], set())
+    bl._h = lambda data: int(data)  # hash = the number written: puts keys exactly on slice bounds
+    bl._domains = np.array(sorted(present), dtype=np.uint64)
+    for key in edges:
+        assert bl._has_domain(str(key)) == (key in present), key
+
+
+def test_blocklist_answers_again_from_its_host_memory():
+    bl = UrlBlocklist([b"bad.example"], {"evil.kz/page"})
+    for _ in range(2):
+        assert bl.check("https://www.bad.example/a") == "bad.example"
+        assert bl.check("https://WWW.Bad.Example./b") == "bad.example"
+        assert bl.check("http://evil.kz/page") == "evil.kz/page"
+        assert bl.check("http://evil.kz/other") is None
