@@ -10,7 +10,7 @@ Two changes cut that cost without changing a single extracted character (the ide
 generated trees and on the real pages of `../shared/data/web/html/`):
 
 1. Each `re:test(ATTR, 'P'[, flags])` in trafilatura's module-level XPath lists is rewritten to
-   `(ATTR and [contains(string(ATTR), 'lit') or ...] and kz:test(string(ATTR), 'P'[, flags]))`:
+   `(ATTR and [contains(string(ATTR), 'lit') or ...] and re:test(string(ATTR), 'P'[, flags]))`:
    - `ATTR and`: an element without the attribute used to call the regex on "" — skipped, which
      is exact whenever P cannot match the empty string (checked for each pattern; otherwise the
      guard is not added);
@@ -19,10 +19,7 @@ generated trees and on the real pages of `../shared/data/web/html/`):
      necessary condition; not used with flags (case folding);
    - `string(ATTR)`: the callback receives a plain string instead of an attribute node, so lxml
      creates no element proxy. lxml's callback used the first node of the node-set, and XPath's
-     string() is the first node in document order: the same value;
-   - `re:test` becomes `kz:test`, the same test (lxml's EXSLT semantics: `re.search`, flag 'i' =
-     IGNORECASE) memoised per (value, pattern): a page repeats its class names, and the big
-     boilerplate alternation costs up to ~5 us per non-matching class string.
+     string() is the first node in document order: the same value.
 2. trafilatura's HTML parser gets a C-level element class lookup (plain `HtmlElement` for every
    tag) instead of `lxml.html`'s Python one, which only adds form-specific classes (`FormElement`,
    `InputElement`, ...) whose methods trafilatura never calls.
@@ -46,7 +43,6 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 REGEXP_NS = "http://exslt.org/regular-expressions"
-MEMO_NS = "urn:kazcorpus:memo-regex"
 # re:test(@a, 'pattern') or re:test(@a|@b, 'pattern', 'i'): trafilatura's only forms
 _RE_TEST = re.compile(r"re:test\(\s*(@[\w-]+(?:\s*\|\s*@[\w-]+)*)\s*,\s*'([^']*)'\s*(?:,\s*'([a-z]*)'\s*)?\)")
 # More alternatives than this and the chain of contains() costs more than the one callback it saves
@@ -111,7 +107,7 @@ def rewrite_xpath(path: str) -> str:
     def guarded(m: re.Match) -> str:
         arg, pattern, flags = m.group(1), m.group(2), m.group(3)
         flag_arg = f", '{flags}'" if flags is not None else ""
-        call = f"kz:test(string({arg}), '{pattern}'{flag_arg})"
+        call = f"re:test(string({arg}), '{pattern}'{flag_arg})"
         re_flags = re.IGNORECASE if flags and "i" in flags else 0
         if re.search(pattern, "", re_flags) is not None:
             return call  # matches "": an absent attribute must still reach the regex
@@ -124,33 +120,11 @@ def rewrite_xpath(path: str) -> str:
     return _RE_TEST.sub(guarded, path)
 
 
-_MEMO: dict[tuple[str, str, str], bool] = {}
-_MEMO_MAX = 200_000  # entries; cleared when full (a page repeats its class names, a site its templates)
-
-
-@cache
-def _compiled(pattern: str, ignore_case: bool) -> re.Pattern:
-    return re.compile(pattern, re.UNICODE | re.IGNORECASE if ignore_case else re.UNICODE)
-
-
-def memo_test(_context, value: str, pattern: str, flags: str = "") -> bool:
-    """EXSLT `re:test` on a string (lxml's semantics: re.search, 'i' = ignore case), memoised."""
-    key = (value, pattern, flags)
-    hit = _MEMO.get(key)
-    if hit is None:
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.clear()
-        hit = _MEMO[key] = _compiled(pattern, "i" in flags).search(value) is not None
-    return hit
-
-
 def _fast(xpath):
     from lxml.etree import XPath
 
     new = rewrite_xpath(xpath.path)
-    if new == xpath.path:
-        return xpath
-    return XPath(new, namespaces={"re": REGEXP_NS, "kz": MEMO_NS}, extensions={(MEMO_NS, "test"): memo_test})
+    return xpath if new == xpath.path else XPath(new, namespaces={"re": REGEXP_NS})
 
 
 def _targets():
