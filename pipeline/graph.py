@@ -40,7 +40,9 @@ from kazcorpus.sources import WorkUnit, plan_units, read_unit
 
 log = logging.getLogger(__name__)
 
-UNIT_TARGET_BYTES = 64 * 1024 * 1024
+UNIT_TARGET_BYTES = 64 * 1024 * 1024  # largest unit; also the shard bucket size (fixed: see shard_key)
+MIN_UNIT_BYTES = 256 * 1024
+TARGET_UNITS = 64
 MAX_ERROR_SAMPLES = 1000
 
 
@@ -51,6 +53,7 @@ class RunContext:
     recipe: Recipe
     run_id: str
     out_dir: str
+    unit_bytes: int = UNIT_TARGET_BYTES
 
     @property
     def work_dir(self) -> str:
@@ -58,6 +61,23 @@ class RunContext:
 
 
 # --------------------------------------------------------------------------- planning
+def unit_bytes_for(entries: list[dict[str, Any]]) -> int:
+    """Unit size for a run: about TARGET_UNITS units over the whole input, 256 KiB-64 MiB each.
+
+    Runners hand work to workers by unit (the multi-process DirectRunner even splits a stage's
+    units between its workers once, up front), so a run of a few files needs units smaller than a
+    file to keep every worker busy to the end; large runs keep 64 MiB units and few checkpoints.
+    Depends only on the input files, so a resumed run plans the same units.
+    """
+    total = 0
+    for e in entries:
+        try:
+            total += os.path.getsize(e["path"])
+        except OSError:  # remote or missing: not split by the readers anyway
+            total += UNIT_TARGET_BYTES
+    return int(min(UNIT_TARGET_BYTES, max(MIN_UNIT_BYTES, total // TARGET_UNITS)))
+
+
 def plan_file(entry: dict[str, Any], ctx: RunContext):
     """One input file -> its work units, plus (tagged) its size and sha256 for the manifest."""
     path = entry["path"]
@@ -73,7 +93,7 @@ def plan_file(entry: dict[str, Any], ctx: RunContext):
                    "kind": entry["kind"]}
     )
     try:
-        ranges = plan_units(path, entry["kind"], target_bytes=UNIT_TARGET_BYTES)
+        ranges = plan_units(path, entry["kind"], target_bytes=ctx.unit_bytes)
     except Exception as exc:  # noqa: BLE001 - planning failure: read the file whole instead
         log.warning("could not split %s (%s); reading it whole", path, exc)
         ranges = [(0, None)]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kazcorpus.pipeline import __version__, fs, shards
-from kazcorpus.pipeline.graph import RunContext, run_pipeline
+from kazcorpus.pipeline.graph import RunContext, run_pipeline, unit_bytes_for
 from kazcorpus.pipeline.recipe import Recipe, expand_inputs
 from kazcorpus.pipeline.stages import BOILERPLATE_STAGE, GLOBAL_STAGES, INGEST_STAGES, build_operators
 
@@ -115,7 +115,7 @@ def run(recipe: Recipe, beam_args: list[str] | None = None) -> dict[str, Any]:
         for i, path, source, kind in expand_inputs(recipe)
     ]
     run_id = compute_run_id(recipe, entries)
-    ctx = RunContext(recipe=recipe, run_id=run_id, out_dir=recipe.output)
+    ctx = RunContext(recipe=recipe, run_id=run_id, out_dir=recipe.output, unit_bytes=unit_bytes_for(entries))
     # Shards of an earlier run with another run id would be mixed in: clear released files first.
     for sub in (shards.DATA_DIR, shards.REJECTED_DIR, shards.INDEX_DIR, "dedup"):
         fs.delete(fs.list_files(fs.join(recipe.output, sub, "*.parquet")))

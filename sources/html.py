@@ -11,11 +11,14 @@ then `<meta>`, then detection with charset-normalizer), `<html lang>`, title and
 TDM reservation meta / header) with an `opted_out` flag, and the extractor's name and version.
 
 Time limit: one pathological page must not stall a worker.  `timeout_mode="auto"` uses a SIGALRM
-interval timer when running in the main thread (microseconds of overhead, interrupts Python code
-inside trafilatura), and otherwise a persistent child process per operator that is killed and
-restarted on a timeout (threads cannot be interrupted, signals work only in the main thread, and
-Beam's in-process runners call operators from worker threads).  Either way the document is dropped
-with `extraction_timeout`.
+interval timer in the main thread and, in other threads (Beam's SDK workers call operators from a
+thread pool, where signals cannot reach), a per-process watchdog thread that raises the timeout in the
+late thread (`PyThreadState_SetAsyncExc`).  Both cost microseconds per page and interrupt trafilatura
+at its next Python bytecode, which is where its slow pages spend their time (XPath callbacks, tree
+walks); neither can stop one long C call.  `timeout_mode="process"` extracts in a persistent child
+process that is killed and restarted on a timeout: it stops anything, at the price of sending every
+page through a pipe and a second interpreter per worker (~25% more CPU per page with 2 workers).
+Either way the document is dropped with `extraction_timeout`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import codecs
 import re
 import signal
 import threading
+import time
 from functools import cache
 from importlib.metadata import version
 from typing import Any, Literal
@@ -48,7 +52,7 @@ class ExtractConfig(BaseModel):
     # metadata instead (htmldate's heuristics): better dates on odd pages, ~40% slower extraction.
     with_metadata: bool = False
     timeout_s: float = Field(10.0, gt=0)
-    timeout_mode: Literal["auto", "signal", "process", "off"] = "auto"
+    timeout_mode: Literal["auto", "signal", "thread", "process", "off"] = "auto"
     min_chars: int = Field(1, ge=0)
     max_payload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     keep_http_errors: bool = False  # keep non-2xx responses (error pages are rarely content)
@@ -259,12 +263,74 @@ def _trafilatura(html: bytes | str, config: ExtractConfig, *, with_metadata: boo
             "date": doc.date if with_metadata else None}
 
 
-class ExtractionTimeout(Exception):
-    """The page took longer than `timeout_s` to extract."""
+class ExtractionTimeout(BaseException):
+    """The page took longer than `timeout_s` to extract.
+
+    A BaseException, like KeyboardInterrupt: trafilatura and its helpers wrap many steps in
+    `except Exception`, which would otherwise swallow the interruption and carry on with the page.
+    """
 
 
 def _on_alarm(signum, frame):
     raise ExtractionTimeout()
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
+    """Schedule `exc` in another thread at its next bytecode (None: cancel a scheduled one)."""
+    import ctypes
+
+    return ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None)
+
+
+class _Watchdog:
+    """Deadlines for threads of this process, enforced by one daemon thread that polls them.
+
+    Polling (every `period` s, at most a quarter of the shortest time limit seen) keeps the per-page
+    cost to two dict operations under a lock: no thread is started or woken per page.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._due: dict[int, float] = {}  # thread id -> time.monotonic() deadline
+        self._period = 0.1
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self._period)
+            now = time.monotonic()
+            with self._lock:
+                late = [tid for tid, due in self._due.items() if due <= now]
+                for tid in late:
+                    # Removed before raising: the limited thread learns from the missing entry
+                    # that the exception was scheduled and must not escape its guard.
+                    del self._due[tid]
+                    _set_async_exc(tid, ExtractionTimeout)
+
+    def call(self, seconds: float, fn, *args, **kwargs):
+        """fn(*args, **kwargs) in this thread, interrupted with ExtractionTimeout after `seconds`."""
+        tid = threading.get_ident()
+        with self._lock:
+            self._period = min(self._period, max(seconds / 4, 0.005))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="kazcorpus-extract-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._due[tid] = time.monotonic() + seconds
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with self._lock:
+                fired = self._due.pop(tid, None) is None
+            if fired:
+                # Scheduled but perhaps not yet delivered (fn returned just in time): cancel it so
+                # it cannot surface in unrelated code, and report the timeout here instead.
+                _set_async_exc(tid, None)
+                raise ExtractionTimeout()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _child_main(conn, config_json: str) -> None:
@@ -333,7 +399,7 @@ class ExtractOperator(BaseOperator):
         mode = self.config.timeout_mode
         if mode == "auto":
             in_main = threading.current_thread() is threading.main_thread()
-            mode = "signal" if in_main and hasattr(signal, "setitimer") else "process"
+            mode = "signal" if in_main and hasattr(signal, "setitimer") else "thread"
         return mode
 
     def _extract_html(self, html: str, url: str | None) -> dict[str, Any] | None:
@@ -341,6 +407,9 @@ class ExtractOperator(BaseOperator):
         cfg = self.config
         if mode == "off":
             return _trafilatura(html, cfg, with_metadata=cfg.with_metadata, url=url)
+        if mode == "thread":
+            return _WATCHDOG.call(cfg.timeout_s, _trafilatura, html, cfg, with_metadata=cfg.with_metadata,
+                                  url=url)
         if mode == "process":
             if getattr(self, "_child", None) is None or not self._child.proc.is_alive():
                 self._child = _ChildExtractor(cfg)

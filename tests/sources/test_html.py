@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import threading
 import time
@@ -114,15 +115,15 @@ def test_signal_timeout_drops_document(monkeypatch):
     assert op.decide(doc) == "extraction_timeout"
 
 
-def test_auto_mode_outside_main_thread_uses_a_killable_process():
-    op = ExtractOperator(config=ExtractConfig(timeout_s=0.01))  # the child cannot even start that fast
+def test_process_mode_kills_and_restarts_its_child():
+    op = ExtractOperator(config=ExtractConfig(timeout_s=0.01, timeout_mode="process"))  # child can't start that fast
     results = {}
 
     def work():
         doc = make_doc(EN_HTML)
         op.annotate(doc)
         results["first"] = op.decide(doc)
-        op.config = ExtractConfig(timeout_s=60)
+        op.config = ExtractConfig(timeout_s=60, timeout_mode="process")
         doc2 = make_doc(EN_HTML)
         op.annotate(doc2)
         results["second"] = (op.decide(doc2), doc2.text)
@@ -133,6 +134,66 @@ def test_auto_mode_outside_main_thread_uses_a_killable_process():
     assert results["first"] == "extraction_timeout"
     reason, text = results["second"]
     assert reason is None and "steppe" in text
+
+
+def _spin(seconds, *, swallow=False):
+    """Pure-Python busy work (what slow trafilatura pages do); `swallow`: inside `except Exception`,
+    as trafilatura wraps many of its steps."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            sum(range(100))
+        except Exception:  # noqa: BLE001 - the point: a timeout must not be swallowed here
+            if not swallow:
+                raise
+    return {"text": "late"}
+
+
+@pytest.mark.parametrize("swallow", [False, True])
+def test_auto_mode_outside_main_thread_interrupts_the_worker_thread(monkeypatch, swallow):
+    monkeypatch.setattr(html_mod, "_trafilatura", lambda *a, **k: _spin(5, swallow=swallow))
+    op = ExtractOperator(config=ExtractConfig(timeout_s=0.05))
+    results = {}
+
+    def work():
+        t0 = time.perf_counter()
+        doc = make_doc(EN_HTML)
+        op.annotate(doc)
+        results["first"] = (op.decide(doc), time.perf_counter() - t0)
+        # The thread goes on normally afterwards: nothing is left scheduled for it.
+        _spin(0.3)
+        monkeypatch.setattr(html_mod, "_trafilatura", lambda *a, **k: {"text": "on time " * 5})
+        doc2 = make_doc(EN_HTML)
+        op.annotate(doc2)
+        results["second"] = (op.decide(doc2), doc2.text)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(30)
+    reason, seconds = results["first"]
+    assert reason == "extraction_timeout" and seconds < 2
+    assert results["second"][0] is None and results["second"][1].startswith("on time")
+    assert multiprocessing.active_children() == []  # no extraction process was started
+
+
+def test_watchdog_limits_threads_independently():
+    from kazcorpus.sources.html import _WATCHDOG, ExtractionTimeout
+
+    out = {}
+
+    def work(name, seconds, limit):
+        try:
+            out[name] = _WATCHDOG.call(limit, _spin, seconds)["text"]
+        except ExtractionTimeout:
+            out[name] = "timeout"
+
+    threads = [threading.Thread(target=work, args=("slow", 5, 0.1)),
+               threading.Thread(target=work, args=("quick", 0.2, 3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert out == {"slow": "timeout", "quick": "late"}
 
 
 def test_operator_pickles_before_and_after_setup():

@@ -183,6 +183,18 @@ def test_plan_ranges_split_at_record_boundaries(tmp_path, plain):
     assert len({d.id for d in whole}) == 60
 
 
+@pytest.mark.parametrize("plain", [False, True])
+def test_plan_ranges_cut_equal_parts_not_a_scrap(tmp_path, plain):
+    p = big_warc(tmp_path, n=120, plain=plain)
+    size = os.path.getsize(p)
+    # 3.5 targets per file: four parts of ~7/8 target each, not three full ones and a half one
+    ranges = warc.plan_ranges(str(p), target_bytes=int(size / 3.5))
+    ends = [b if b is not None else size for _, b in ranges]
+    lengths = [b - a for (a, _), b in zip(ranges, ends, strict=True)]
+    assert len(ranges) == 4
+    assert max(lengths) < 1.25 * min(lengths)
+
+
 def test_whole_file_gzip_is_not_split(crawl):
     path, _ = crawl["whole"]
     assert warc.plan_ranges(str(path), target_bytes=1024) == [(0, None)]
