@@ -24,9 +24,9 @@ def _sparse(path: Path, size: int) -> dict:
 def test_unit_size_aims_at_many_units_within_bounds(tmp_path):
     small = [_sparse(tmp_path / f"s{i}", 100_000) for i in range(10)]
     assert graph.unit_bytes_for(small) == graph.MIN_UNIT_BYTES
-    mid = [_sparse(tmp_path / f"m{i}", 64 * MiB) for i in range(10)]  # 640 MiB / 64 units
-    assert graph.unit_bytes_for(mid) == 10 * MiB
-    huge = [_sparse(tmp_path / "h", 100 * graph.UNIT_TARGET_BYTES)]
+    mid = [_sparse(tmp_path / f"m{i}", 64 * MiB) for i in range(10)]  # 640 MiB / 128 units
+    assert graph.unit_bytes_for(mid) == 640 * MiB // graph.TARGET_UNITS
+    huge = [_sparse(tmp_path / "h", 1000 * graph.UNIT_TARGET_BYTES)]
     assert graph.unit_bytes_for(huge) == graph.UNIT_TARGET_BYTES
     # a file that cannot be stat-ed (remote, missing) counts as one full unit
     assert graph.unit_bytes_for([{"path": "gs://bucket/x.warc.gz"}]) == graph.UNIT_TARGET_BYTES // graph.TARGET_UNITS
