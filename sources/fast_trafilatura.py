@@ -23,6 +23,10 @@ generated trees and on the real pages of `../shared/data/web/html/`):
 2. trafilatura's HTML parser gets a C-level element class lookup (plain `HtmlElement` for every
    tag) instead of `lxml.html`'s Python one, which only adds form-specific classes (`FormElement`,
    `InputElement`, ...) whose methods trafilatura never calls.
+3. Before parsing, trafilatura deletes characters XML forbids with a regex over the whole page
+   (`INVALID_XML_CHARS.sub`, ~0.4 ms for a 140 KB page), although nearly no page holds one.  The
+   substitution now first looks for them with numpy over the page's UTF-16 code units (~0.1 ms) and
+   returns the page untouched when there are none, which is what the regex would return.
 
 `install()` applies both in place (the lists are shared by every trafilatura module that imported
 them) and is idempotent; `uninstall()` restores the originals (stock trafilatura, for comparisons).
@@ -152,6 +156,41 @@ def _set(module, name, index, value) -> None:
         getattr(module, name)[index] = value
 
 
+# The characters trafilatura.utils.INVALID_XML_CHARS deletes; the speed-up is applied only when
+# its pattern is exactly this class, so a trafilatura release that changes it falls back to stock.
+INVALID_XML_PATTERN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]"
+
+
+def holds_invalid_xml_chars(text: str) -> bool:
+    """Whether `text` contains a character of INVALID_XML_PATTERN (vectorised; exact).
+
+    UTF-16 code units: every forbidden character is a single unit below U+FFFF, and the surrogate
+    pairs of characters beyond it (D800-DFFF) are neither control characters nor FFFE/FFFF.
+    """
+    import numpy as np
+
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+    low = units[units < 0x20]
+    if low.size and ((low != 0x09) & (low != 0x0A) & (low != 0x0D)).any():
+        return True
+    return bool((units >= 0xFFFE).any())
+
+
+class _PrecheckedSub:
+    """Stands in for the compiled INVALID_XML_CHARS: `sub` skips the regex when nothing matches."""
+
+    def __init__(self, regex: re.Pattern):
+        self.regex = regex
+
+    def sub(self, repl, string, count=0):
+        if isinstance(string, str) and not holds_invalid_xml_chars(string):
+            return string
+        return self.regex.sub(repl, string, count)
+
+    def __getattr__(self, name):  # search, pattern, ...: the regex's own
+        return getattr(self.regex, name)
+
+
 def _parser():
     from trafilatura import utils
 
@@ -179,6 +218,12 @@ def install() -> bool:
             if new is not old:
                 saved[(module.__name__, name, index)] = old
                 _set(module, name, index, new)
+        from trafilatura import utils
+
+        regex = getattr(utils, "INVALID_XML_CHARS", None)
+        if isinstance(regex, re.Pattern) and regex.pattern == INVALID_XML_PATTERN and not regex.flags & re.I:
+            saved[(utils.__name__, "INVALID_XML_CHARS", None)] = regex
+            utils.INVALID_XML_CHARS = _PrecheckedSub(regex)
         # C-level lookup: the same HtmlElement/HtmlComment/... classes without a Python call per proxy
         _parser().set_element_class_lookup(etree.ElementDefaultClassLookup(
             element=html.HtmlElement, comment=html.HtmlComment,

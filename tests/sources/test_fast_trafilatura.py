@@ -95,7 +95,7 @@ def test_rewritten_xpaths_select_the_same_elements():
     ft.install()
     rng = random.Random(11)
     pieces = _pieces()
-    pairs = [(old, ft._get(*key_to_target(key))) for key, old in ft._originals.items()]
+    pairs = [(old, ft._get(*key_to_target(key))) for key, old in ft._originals.items() if key[1] != "INVALID_XML_CHARS"]
     assert len(pairs) >= 10
     selected = 0
     for _ in range(60):
@@ -130,10 +130,32 @@ def test_uninstall_restores_stock(stock):
     assert not ft.installed()
     assert "re:test(@" in xpaths.OVERALL_DISCARD_XPATH[0].path
     assert type(utils.HTML_PARSER.makeelement("form")) is not html.HtmlElement  # FormElement
+    assert isinstance(utils.INVALID_XML_CHARS, re.Pattern)
     ft.install()
     assert "re:test(string(" in xpaths.OVERALL_DISCARD_XPATH[0].path
+    assert not isinstance(utils.INVALID_XML_CHARS, re.Pattern)  # the pre-checked stand-in
     ft.uninstall()
     assert "re:test(@" in xpaths.OVERALL_DISCARD_XPATH[0].path
+    assert isinstance(utils.INVALID_XML_CHARS, re.Pattern)
+
+
+def test_invalid_xml_char_precheck_agrees_with_the_regex():
+    from trafilatura import utils
+
+    regex = re.compile(ft.INVALID_XML_PATTERN)
+    assert utils.INVALID_XML_CHARS.pattern == regex.pattern  # else install() leaves it stock
+    stand_in = ft._PrecheckedSub(regex)
+    rng = random.Random(3)
+    # every forbidden character and its neighbours, XML whitespace, BMP and astral letters,
+    # U+FFFD-U+FFFF, lone surrogates (as surrogateescape leaves them)
+    alphabet = ([chr(c) for c in range(0x21)] + ["a", "ж", "қ", "中", "\ufffd", "\ufffe", "\uffff",
+                                                 "\U0001f600", "\U0010fffe", "\udc80", "\ud800"])
+    for n in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        if n % 2:  # mostly clean text, as real pages are
+            text = regex.sub("", text)
+        assert ft.holds_invalid_xml_chars(text) == bool(regex.search(text)), ascii(text)
+        assert stand_in.sub("", text) == regex.sub("", text), ascii(text)
 
 
 def test_recipe_switch_selects_stock_or_fast(stock):
