@@ -31,6 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from kazcorpus.pipeline.operators import BaseOperator
 from kazcorpus.pipeline.record import Doc
 
+try:  # the regex parser and compiler, read to tell what a pattern can match
+    from re import _compiler as sre_compile  # Python >= 3.11
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_compile  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
 
 class CleanConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -158,11 +165,14 @@ class MojibakeCheck:
 
     def needs_ftfy(self, text: str) -> bool:
         """False only when ftfy would return `text` unchanged."""
-        if self.normalization is not None and not unicodedata.is_normalized(self.normalization, text):
-            return True
-        if self.other_fixers.search(text):
-            return True
-        return not text.isascii() and self.is_bad(text)
+        return not self._normalized(text) or self._needs_other_fixes(text)
+
+    def _normalized(self, text: str) -> bool:
+        return self.normalization is None or unicodedata.is_normalized(self.normalization, text)
+
+    def _needs_other_fixes(self, text: str) -> bool:
+        """Whether a fixer other than Unicode normalization would change `text`."""
+        return self.other_fixers.search(text) is not None or (not text.isascii() and self.is_bad(text))
 
     def normalized_only(self, text: str) -> str | None:
         """ftfy's result when Unicode normalization is all it would change in `text`, else None.
@@ -173,9 +183,7 @@ class MojibakeCheck:
         the normalized text needs nothing either (`needs_ftfy`), the second round changes nothing
         and ftfy returns it, with the normalization as its one step.  Pages whose decomposed
         accents are their only flaw then cost one `unicodedata.normalize`, not a run of ftfy."""
-        if self.normalization is None or unicodedata.is_normalized(self.normalization, text):
-            return None
-        if self.other_fixers.search(text) or (not text.isascii() and self.is_bad(text)):
+        if self._normalized(text) or self._needs_other_fixes(text):
             return None
         fixed = unicodedata.normalize(self.normalization, text)
         return None if self.needs_ftfy(fixed) else fixed
@@ -193,7 +201,7 @@ class LineMatcher:
 
     The unanchored ones ("все права защищены", "cookie") are tried at every position of a line and
     match on few pages, so `floating_possible` first asks the whole text whether any line could
-    match them (`_RequiredWords`); when not, `search(line, floating=False)` leaves them out."""
+    match them (`_RequiredWords`); when not, `matching(lines, floating=False)` leaves them out."""
 
     def __init__(self, patterns: list[re.Pattern[str]]):
         anchored = [p for p in patterns if _anchored_at_start(p)]
@@ -202,8 +210,8 @@ class LineMatcher:
         self._floating = _alternation(floating)
         self._floating_words = _RequiredWords(floating)
 
-    def search(self, line: str, floating: bool = True) -> bool:
-        return bool(self.matching((line,), floating))
+    def search(self, line: str) -> bool:
+        return bool(self.matching((line,)))
 
     def matching(self, lines: Iterable[str], floating: bool = True) -> set[str]:
         """The lines that `search` answers True for (`floating`: try the unanchored patterns)."""
@@ -296,10 +304,6 @@ def _alternation(patterns: list[re.Pattern[str]]) -> list[re.Pattern[str]]:
 
 def _anchored_at_start(pattern: re.Pattern[str]) -> bool:
     try:
-        from re import _parser as sre_parse  # Python >= 3.11
-    except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
-    try:
         parsed = sre_parse.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - unknown parser: treat as unanchored, which is always correct
         return False
@@ -323,12 +327,6 @@ def _lone_triggers(pattern: re.Pattern[str], triggers: frozenset[str]) -> tuple[
     trigger of one item when every other item can go without, an alternation has those of any
     branch.  Guesses only ever err towards "can go without" and "lone", which cost windows, never
     a missed match."""
-    try:
-        from re import _compiler as sre_compile  # Python >= 3.11
-        from re import _parser as sre_parse
-    except ImportError:  # pragma: no cover - older Pythons
-        import sre_compile  # type: ignore[no-redef]
-        import sre_parse  # type: ignore[no-redef]
     if pattern.flags & re.IGNORECASE:
         return None  # (a literal would then also match characters other than itself)
     try:
@@ -395,10 +393,6 @@ def _required_literals(pattern: re.Pattern[str]) -> set[str] | None:
     holds; of a sequence's candidates the one with the longest shortest string is kept.  Anything
     else (classes, lookarounds, optional parts) requires nothing, which is always true."""
     try:
-        from re import _parser as sre_parse  # Python >= 3.11
-    except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
-    try:
         tree = sre_parse.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - a parser change must only cost speed, never correctness
         return None
@@ -437,10 +431,6 @@ def _required_literals(pattern: re.Pattern[str]) -> set[str] | None:
 
 def _max_match_width(pattern: re.Pattern[str]) -> int | None:
     """The longest text a regex can match, or None when unbounded (from the regex parser)."""
-    try:
-        from re import _parser as sre_parse  # Python >= 3.11
-    except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse  # type: ignore[no-redef]
     try:
         _, hi = sre_parse.parse(pattern.pattern, pattern.flags).getwidth()
     except Exception:  # noqa: BLE001 - a parser change must only cost speed, never correctness

@@ -240,17 +240,12 @@ class DocumentWords:
         return top, dup
 
 
-def ngram_repetition(words: list[str], top_ns: list[int], dup_ns: list[int]) -> tuple[dict, dict]:
-    """`DocumentWords.ngram_repetition` of these words."""
-    return DocumentWords(words).ngram_repetition(top_ns, dup_ns)
-
-
 _MASK = (1 << 64) - 1
 _WORDS_BASE = 0x9E3779B97F4A7C15  # odd: combines word hashes into word-sequence hashes
 
 
 def _datatrove_ngram_repetition(words: list[str], top_ns: list[int], dup_ns: list[int]) -> tuple[dict, dict]:
-    """What `ngram_repetition` stands for, with datatrove's own helpers."""
+    """What `DocumentWords.ngram_repetition` stands for, with datatrove's own helpers."""
     from datatrove.pipeline.filters.gopher_repetition_filter import (
         find_all_duplicate,
         find_top_duplicate,
@@ -516,18 +511,16 @@ class PrecomputedC4QualityFilter(C4QualityFilter):
                 continue
             if len(stripped.split(None, max_split)) < min_words_per_line:  # datatrove: len(words)
                 continue
-            if phrases or line is not stripped:
-                line_l = line.lower()
-                if self.filter_lorem_ipsum and "lorem ipsum" in line_l:
-                    return False, "lorem_ipsum"
-                if self.filter_javascript and "javascript" in line_l:
-                    continue
-                if self.filter_curly_bracket and "{" in line:
-                    return False, "curly_bracket"
-                if self.filter_policy and _has_policy(line_l):
-                    continue
-            elif self.filter_curly_bracket and "{" in line:
+            searched = phrases or line is not stripped
+            line_l = line.lower() if searched else ""
+            if searched and self.filter_lorem_ipsum and "lorem ipsum" in line_l:
+                return False, "lorem_ipsum"
+            if searched and self.filter_javascript and "javascript" in line_l:
+                continue
+            if self.filter_curly_bracket and "{" in line:
                 return False, "curly_bracket"
+            if searched and self.filter_policy and _has_policy(line_l):
+                continue
             if self.min_num_sentences != -1:
                 if line_sentences is None:
                     num_sentences += len(split_into_sentences(line, self.language))

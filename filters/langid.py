@@ -794,9 +794,8 @@ class LangIdOperator(BaseOperator):
             lang, script, score = judged
             return [{"lang": lang, "script": script, "score": round(score, 4), "start": start,
                      "end": start + len(stripped)}]
-        # Paragraphs are the lines with a letter (each a whole line, as `_PARAGRAPH` finds them),
-        # kept as [start, end, long enough to judge alone, judgement, line].  Letters are not
-        # counted, only whether there are `paragraph_min_letters`.
+        # Paragraphs are the lines with a letter, kept as [start, end, long enough to judge alone,
+        # judgement, line].  Letters are not counted, only whether there are `paragraph_min_letters`.
         paras = []
         enough = _enough_letters(self.config.paragraph_min_letters)
         start = 0
@@ -861,7 +860,6 @@ class LangIdOperator(BaseOperator):
         return None
 
 
-_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
 _LETTERS = re.compile(r"[^\W\d_]")
 
 

@@ -363,7 +363,6 @@ def document_counts(
         "text": text,  # the rules check that they are given this very text and tokenizer
         "tokenizer": tokenizer,
         "words": words,
-        "n_chars": len(text),
         "n_words": len(words),
         # Gopher repetition
         "n_paragraphs": len(paragraphs),
@@ -394,17 +393,10 @@ def document_counts(
 
 
 def quality_scores(
-    text: str,
-    words: list[str],
-    th: LanguageThresholds,
-    stop_words: set[str],
-    tokenizer,
-    counts: dict[str, Any] | None = None,
+    text: str, words: list[str], th: LanguageThresholds, stop_words: set[str], counts: dict[str, Any]
 ) -> dict:
-    """Every score the rules look at, measured the way datatrove measures it.  `counts` are
-    `document_counts` of the same text and words, when the caller already has them."""
-    if counts is None:
-        counts = document_counts(text, words, tokenizer, sorted(th.top_n_grams), sorted(th.dup_n_grams))
+    """Every score the rules look at, measured the way datatrove measures it, from the
+    `document_counts` of the same text and words."""
     n_chars = len(text) or 1
     n_tokens = len(words) or 1
     n_real_words = counts["n_real_words"]
@@ -485,7 +477,7 @@ class QualityOperator(BaseOperator):
         words = self._tokenizer.word_tokenize(text)
         counts = document_counts(text, words, self._tokenizer, sorted(th.top_n_grams), sorted(th.dup_n_grams))
         result: dict[str, Any] = {"thresholds": key}
-        result.update(quality_scores(text, words, th, self._stop_words[key], self._tokenizer, counts))
+        result.update(quality_scores(text, words, th, self._stop_words[key], counts))
         reason = None
         # A private copy (C4 would rewrite the text), carrying the counts the rules read.
         dt_doc = Document(text=text, id=doc.id, metadata={COUNTS_KEY: counts})

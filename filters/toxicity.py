@@ -169,26 +169,14 @@ class Lexicon:
         self._all = None
         if all(rx.groups == 0 for _, rx in self._res):
             self._all = re.compile("|".join(f"(?P<{cls}>{rx.pattern})" for cls, rx in self._res))
-        self._cache: dict[str, str | None] = {}
-        self._clean: set[str] = set()  # words as written that `classify` found clean
+        self._clean: set[str] = set()  # words as written that `find` found clean
 
     def classify(self, word: str) -> str | None:
-        return self._classify_normalised(normalise_word(word))
-
-    def _classify_normalised(self, norm: str) -> str | None:
-        if norm in self._cache:
-            return self._cache[norm]
-        if self._all is not None:
-            m = self._all.fullmatch(norm)
-            found = m.lastgroup if m else None
-        else:
-            found = self.classify_each_class(norm)
-        if len(self._cache) < 200_000:  # word frequencies are Zipfian: a small cache hits a lot
-            self._cache[norm] = found
-        return found
+        """The class of one word as written, or None."""
+        return self._classify_all([normalise_word(word)])[0]
 
     def _classify_all(self, norms: list[str]) -> list[str | None]:
-        """`_classify_normalised` of each word, without its cache: these words are new."""
+        """The class of each normalised word, or None."""
         if self._all is None:
             return [self.classify_each_class(norm) for norm in norms]
         return [m and m.lastgroup for m in map(self._all.fullmatch, norms)]
@@ -219,17 +207,6 @@ class Lexicon:
             if m.group() in toxic
         ]
         return len(words), matches
-
-    def find_slow(self, text: str) -> tuple[int, list[dict[str, Any]]]:
-        """`find` one word at a time with `_WORD` and no cache or shortcut: what tests compare to."""
-        n_words = 0
-        matches = []
-        for m in _WORD.finditer(text):
-            n_words += 1
-            cls = self.classify_each_class(normalise_word(m.group().replace("*", "")))
-            if cls:
-                matches.append({"start": m.start(), "end": m.end(), "word": m.group(), "class": cls})
-        return n_words, matches
 
 
 # --- URL blocklist -------------------------------------------------------------------------------
@@ -302,12 +279,8 @@ class UrlBlocklist:
         try:
             with np.load(cls._cache_file(path, extra_domains), allow_pickle=False) as data:
                 domains, urls = data["domains"], data["urls"]
-            made = cls.__new__(cls)
-            import xxhash
-
-            made._h, made._np, made._domains = xxhash.xxh3_64_intdigest, np, domains
-            made._urls = set(urls.tolist())
-            made._by_host, made._slices = {}, None
+            made = cls([], set(urls.tolist()))
+            made._domains = domains
             return made
         except (OSError, KeyError, ValueError):
             return None

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kazcorpus.filters import gopher_counts
-from kazcorpus.filters.gopher_counts import ngram_repetition
 from kazcorpus.filters.quality import (
     RULE_SETS,
     QualityConfig,
@@ -261,6 +260,10 @@ def datatrove_ngram_counts(words, top_ns, dup_ns):
 
     top = {n: find_top_duplicate(grams) if (grams := get_n_grams(words, n)) else 0 for n in top_ns}
     return top, {n: find_all_duplicate(words, n) for n in dup_ns}
+
+
+def ngram_repetition(words, top_ns, dup_ns):
+    return gopher_counts.DocumentWords(words).ngram_repetition(top_ns, dup_ns)
 
 
 def one_bucket(keys, mixer=0, spare_bits=0):
