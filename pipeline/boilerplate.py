@@ -10,6 +10,11 @@ The host is the URL's host name without `www.`; documents without a URL are grou
 Counting is a Beam combine per (host, line hash), so no host's pages are ever held together in
 memory; only the set of boilerplate line hashes of a host travels to its pages.  Documents already
 rejected by an earlier stage pass through untouched.
+
+`BoilerplateLines` stops short of removing: it pairs every page (packed, see `record.pack`) with its
+host's line set, so that the run's graph removes the lines in the stage that measures the page next
+and the pages cross the host join and the following reshuffle as plain bytes.  `HostBoilerplate` is
+the whole operation, Doc in, Doc out.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from urllib.parse import urlsplit
 import apache_beam as beam
 import xxhash
 
-from kazcorpus.pipeline.record import Doc
+from kazcorpus.pipeline.record import Doc, pack, unpack
 
 STAGE = "boilerplate"
 
@@ -74,16 +79,24 @@ def _boilerplate_set(kv, *, min_docs: int, min_share: float):
         yield host, lines
 
 
-def _strip_host(kv):
+def _attach_lines(kv):
     _, grouped = kv
     sets = list(grouped["boilerplate"])
     lines = sets[0] if sets else frozenset()
-    for doc in grouped["docs"]:
-        yield remove_lines(doc, lines)
+    for packed in grouped["docs"]:
+        yield packed, lines
 
 
-class HostBoilerplate(beam.PTransform):
-    """PCollection[Doc] -> PCollection[Doc] with per-host boilerplate lines removed."""
+def apply_lines(item: tuple[bytes, frozenset[int]]) -> Doc:
+    """(packed page, its host's boilerplate lines) -> the page with them removed (rejected: as is)."""
+    packed, lines = item
+    doc = unpack(packed)
+    return doc if doc.rejected else remove_lines(doc, lines)
+
+
+class BoilerplateLines(beam.PTransform):
+    """PCollection[Doc] -> PCollection[(packed Doc, frozenset of its host's boilerplate line hashes)],
+    one per page, rejected pages included; `apply_lines` finishes the job."""
 
     def __init__(self, config):
         super().__init__()
@@ -91,7 +104,6 @@ class HostBoilerplate(beam.PTransform):
 
     def expand(self, docs):
         c = self.config
-        rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)
         kept = docs | "StillKept" >> beam.Filter(lambda d: not d.rejected)
         counts = (
             kept
@@ -107,9 +119,19 @@ class HostBoilerplate(beam.PTransform):
             | "JoinHostCounts" >> beam.CoGroupByKey()
             | "BoilerplateLines" >> beam.FlatMap(_boilerplate_set, min_docs=c.min_docs, min_share=c.min_share)
         )
-        stripped = (
-            {"docs": kept | "KeyByHost" >> beam.Map(lambda d: (host_key(d), d)), "boilerplate": boilerplate}
+        return (
+            {"docs": docs | "KeyByHost" >> beam.Map(lambda d: (host_key(d), pack(d))), "boilerplate": boilerplate}
             | "JoinHostLines" >> beam.CoGroupByKey()
-            | "RemoveLines" >> beam.FlatMap(_strip_host)
+            | "AttachLines" >> beam.FlatMap(_attach_lines)
         )
-        return (stripped, rejected) | "AllPages" >> beam.Flatten()
+
+
+class HostBoilerplate(beam.PTransform):
+    """PCollection[Doc] -> PCollection[Doc] with per-host boilerplate lines removed."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def expand(self, docs):
+        return docs | "FindLines" >> BoilerplateLines(self.config) | "RemoveLines" >> beam.Map(apply_lines)

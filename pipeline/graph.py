@@ -32,9 +32,10 @@ import xxhash
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from kazcorpus.pipeline import fs, shards
+from kazcorpus.pipeline.boilerplate import apply_lines
 from kazcorpus.pipeline.operators import run_operators
 from kazcorpus.pipeline.recipe import Recipe
-from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table
+from kazcorpus.pipeline.record import REJECTED_SCHEMA, Doc, ReadError, from_table, pack, unpack
 from kazcorpus.pipeline.stages import INGEST_STAGES, MEASURE_STAGES, build_operators
 from kazcorpus.sources import WorkUnit, plan_units, read_unit
 
@@ -132,29 +133,29 @@ class _Progress:
 
 
 GC_YOUNG_THRESHOLD = 10_000
-_gc_tuned = False
+_gc_frozen = False
 
 
-def tune_gc() -> None:
-    """Once per worker process, after the models are loaded: fewer, cheaper garbage collections.
+def tune_gc(*, freeze: bool = True) -> None:
+    """Fewer, cheaper garbage collections: in each worker once its models are loaded, and in the
+    driver, which runs Beam's local runner (grouping buffers, gRPC messages) in multi-process mode.
 
     Extraction allocates tens of thousands of short-lived container objects per page (lxml element
     proxies, trafilatura's lists and dicts), so CPython's default young-generation threshold (700)
     runs about one collection per page, some of them full ones over everything Beam and the models
     keep alive: ~2.5% of a run's CPU (measured with gc.callbacks). A threshold of 10,000 cuts the
     collections 20-fold, to under 1% of CPU; the garbage waiting for them is a few MB. `gc.freeze()`
-    takes what is alive after set-up out of the later full collections altogether.
+    (once per process) takes what is alive after set-up out of the later full collections altogether.
     """
-    global _gc_tuned
-    if _gc_tuned:
-        return
+    global _gc_frozen
     import gc
 
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(max(gc.get_threshold()[0], GC_YOUNG_THRESHOLD), older, oldest)
-    _gc_tuned = True
+    if freeze and not _gc_frozen:
+        gc.collect()
+        gc.freeze()
+        _gc_frozen = True
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), older, oldest)
 
 
 class _StagesDoFn(beam.DoFn):
@@ -216,7 +217,10 @@ class MeasureDocs(_StagesDoFn):
 
     stages = MEASURE_STAGES
 
-    def process(self, doc: Doc):
+    def process(self, item: Doc | tuple[bytes, frozenset[int]]):
+        # After the host-boilerplate join a page arrives packed with its host's lines: they are
+        # removed here, in the stage that reads the page anyway.
+        doc = apply_lines(item) if isinstance(item, tuple) else item
         if not doc.rejected:
             run_operators(doc, self.ops)
             _Progress.tick(doc, phase="measure")
@@ -236,7 +240,7 @@ class ExactDedup(beam.PTransform):
 
         return (
             docs
-            | "KeyByTextHash" >> beam.Map(lambda d: (exact_key(d), d))
+            | "KeyByTextHash" >> beam.Map(lambda d: (exact_key(d), pack(d)))
             | "GroupByTextHash" >> beam.GroupByKey()
             | "KeepFirst" >> beam.FlatMap(_keep_first, stage="exact_dedup", reason="exact_duplicate")
         )
@@ -246,7 +250,7 @@ def _keep_first(kv, *, stage: str, reason: str):
     from kazcorpus.pipeline.dedup import representative_order
 
     _, group = kv
-    group = sorted(group, key=representative_order)
+    group = sorted(map(unpack, group), key=representative_order)
     rep = group[0]
     yield rep
     for d in group[1:]:
@@ -262,10 +266,22 @@ def shard_key(doc: Doc) -> tuple[str, str, str]:
     return dest, f"{file_hash}-{bucket:05d}", doc.source
 
 
+def keyed_for_shards(doc: Doc) -> tuple[tuple[str, str, str], bytes]:
+    return shard_key(doc), pack(doc)
+
+
 def write_group(kv, ctx: RunContext):
-    (dest, group, source), docs = kv
+    """Write one shard group; also yields (tagged) the index entries of its documents and their
+    manifest counts, so the documents are read once, here, for both."""
+    (dest, group, source), packed = kv
+    docs = [unpack(b) for b in packed]
+    merge = MergeStats()
+    stats = merge.create_accumulator()
+    for d in docs:
+        merge.add_input(stats, doc_stats(d))
+    yield beam.pvalue.TaggedOutput("stats", stats)
     entries = shards.write_shard_group(
-        ctx.out_dir, dest, group, source, list(docs),
+        ctx.out_dir, dest, group, source, docs,
         max_rows=ctx.recipe.shards.max_rows, max_bytes=ctx.recipe.shards.max_bytes,
     )
     for e in entries:
@@ -363,27 +379,33 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
     docs = processed.docs
     errors = (planned.errors, processed.errors) | "AllErrors" >> beam.Flatten()
     if recipe.dedup.enabled and recipe.dedup.boilerplate.enabled:
-        from kazcorpus.pipeline.boilerplate import HostBoilerplate
+        from kazcorpus.pipeline.boilerplate import BoilerplateLines
 
-        docs = docs | "HostBoilerplate" >> HostBoilerplate(recipe.dedup.boilerplate)
-        # The host join leaves documents in per-host groups, which runners hand out unevenly (the
-        # multi-process DirectRunner splits a stage's input once, by group or by output chunk):
-        # spread them one by one for the measuring stages, the second most costly part.
-        docs = docs | "SpreadDocs" >> beam.Reshuffle()
+        # Pages leave the host join packed and paired with their host's boilerplate lines, which
+        # MeasureDocs removes.  The join leaves them in per-host groups, which runners hand out
+        # unevenly (the multi-process DirectRunner splits a stage's input once, by group or by
+        # output chunk): spread them one by one for the measuring stages, the second most costly part.
+        docs = (docs
+                | "HostBoilerplate" >> BoilerplateLines(recipe.dedup.boilerplate)
+                | "SpreadDocs" >> beam.Reshuffle())
     docs = docs | "MeasureDocs" >> beam.ParDo(MeasureDocs(ctx))
 
+    # Every branch is keyed by shard and packed where it is produced (fused into that stage), so
+    # the Flatten and GroupByKey in front of the writers only move bytes (see `record.pack`).
     extra_outputs = []
     if recipe.dedup.enabled:
         early_rejected = docs | "AlreadyRejected" >> beam.Filter(lambda d: d.rejected)
         kept = docs | "StillKept" >> beam.Filter(lambda d: not d.rejected)
-        dropped = [early_rejected]
+        to_write = [early_rejected | "KeyRejectedByShard" >> beam.Map(keyed_for_shards)]
         if recipe.dedup.exact:
             deduped = kept | "ExactDedup" >> ExactDedup(recipe.dedup)
             if recipe.dedup.exact_url:
                 from kazcorpus.pipeline.dedup import UrlDedup
 
                 deduped = deduped | "UrlDedup" >> UrlDedup()
-            dropped.append(deduped | "ExactDuplicates" >> beam.Filter(lambda d: d.rejected))
+            to_write.append(deduped
+                            | "ExactDuplicates" >> beam.Filter(lambda d: d.rejected)
+                            | "KeyDuplicatesByShard" >> beam.Map(keyed_for_shards))
             kept = deduped | "ExactKept" >> beam.Filter(lambda d: not d.rejected)
         if recipe.dedup.minhash or recipe.dedup.against:
             from kazcorpus.pipeline.dedup import NearDedup
@@ -392,13 +414,15 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
             kept = kept | "NearDedup" >> near
             if near.index_entries is not None:
                 extra_outputs.append(near.index_entries)
-        docs = (*dropped, kept) | "AllDocs" >> beam.Flatten()
+        to_write.append(kept | "KeyByShard" >> beam.Map(keyed_for_shards))
+        keyed = tuple(to_write) | "AllDocs" >> beam.Flatten()
+    else:
+        keyed = docs | "KeyByShard" >> beam.Map(keyed_for_shards)
 
     written = (
-        docs
-        | "KeyByShard" >> beam.Map(lambda d: (shard_key(d), d))
+        keyed
         | "GroupByShard" >> beam.GroupByKey()
-        | "WriteShards" >> beam.FlatMap(write_group, ctx).with_outputs("index", main="outputs")
+        | "WriteShards" >> beam.FlatMap(write_group, ctx).with_outputs("index", "stats", main="outputs")
     )
     index_entries = (
         written.index
@@ -407,7 +431,7 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
     )
     if extra_outputs:
         index_entries = (index_entries, *extra_outputs) | "AllIndexFiles" >> beam.Flatten()
-    docs_stats = docs | "DocStats" >> beam.Map(doc_stats) | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
+    docs_stats = written.stats | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
     err_stats = errors | "ErrorStats" >> beam.Map(error_stats) | "MergeErrorStats" >> beam.CombineGlobally(
         MergeStats())
     (
@@ -436,6 +460,7 @@ def run_pipeline(ctx: RunContext, entries: list[dict[str, Any]], beam_args: list
     """Run the graph. DirectRunner (the default) means Beam's in-process FnApiRunner, named
     explicitly: Beam's DirectRunner would first try to download the Prism binary."""
     options = make_options(beam_args)
+    tune_gc(freeze=False)  # the driver: the workers (or, in-process, the DoFns) freeze after set-up
     runner_name = (options.get_all_options().get("runner") or "").lower()
     if runner_name in IN_PROCESS_RUNNERS:
         from apache_beam.runners.portability.fn_api_runner import fn_runner
