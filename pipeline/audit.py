@@ -74,15 +74,17 @@ def _id_column_is(table: pa.Table, doc_id: str) -> pa.Array:
     return pc.starts_with(table["id"], doc_id)
 
 
-def lookup(out_dir: str, doc_id: str) -> tuple[str, str, int] | None:
+def lookup(out_dir: str, doc_id: str, *, manifest: dict[str, Any] | None = None) -> tuple[str, str, int] | None:
     """(full id, shard path relative to the release, row) of a document, from its index bucket.
 
-    A prefix of an id (at least 2 characters) is accepted when it names one document.
+    A prefix of an id (at least 2 characters, and as many as the release's index files are named
+    by) is accepted when it names one document.  `manifest`: the release's, if already read.
     """
     doc_id = doc_id.strip().lower()
-    if len(doc_id) < 2:
+    chars = shards.release_index_chars(manifest if manifest is not None else load_manifest(out_dir))
+    if len(doc_id) < max(2, chars):
         return None
-    path = fs.join(out_dir, shards.INDEX_DIR, f"{shards.index_bucket(doc_id)}.parquet")
+    path = fs.join(out_dir, shards.INDEX_DIR, f"{shards.index_bucket(doc_id, chars)}.parquet")
     if not fs.exists(path):
         if fs.exists(fs.join(out_dir, shards.INDEX_DIR)):
             return None
@@ -219,7 +221,8 @@ def _language_spans(annotations: dict[str, Any]) -> Any:
     return None
 
 
-def _duplicates(out_dir: str, row: dict[str, Any], annotations: dict[str, Any]) -> dict[str, Any]:
+def _duplicates(out_dir: str, row: dict[str, Any], annotations: dict[str, Any],
+                manifest: dict[str, Any]) -> dict[str, Any]:
     info: dict[str, Any] = {"minhash_cluster": row.get("minhash_cluster"), "cluster_size": row.get("cluster_size"),
                             "duplicate_of": None, "duplicate_stage": None, "representative": None}
     # The stage that dropped the document names its representative; otherwise the last one that did.
@@ -233,7 +236,7 @@ def _duplicates(out_dir: str, row: dict[str, Any], annotations: dict[str, Any]) 
     if rep_id is None and row.get("minhash_cluster") and row["minhash_cluster"] != row["id"]:
         rep_id = row["minhash_cluster"]  # clusters named after their representative
     if rep_id and rep_id != row["id"]:
-        hit = lookup(out_dir, rep_id) if re.fullmatch(r"[0-9a-f]{32}", rep_id) else None
+        hit = lookup(out_dir, rep_id, manifest=manifest) if re.fullmatch(r"[0-9a-f]{32}", rep_id) else None
         if hit:
             rep = read_row(out_dir, hit[1], hit[2], doc_id=hit[0]) or {}
             info["representative"] = {"id": hit[0], "url": rep.get("url"), "source": rep.get("source"),
@@ -246,7 +249,7 @@ def _duplicates(out_dir: str, row: dict[str, Any], annotations: dict[str, Any]) 
 def trace(out_dir: str, doc_id: str, reproduce: bool = False, *, full_text: bool = False) -> dict[str, Any] | None:
     """Everything known about one document, as a JSON-able dict; None when the id is not in the release."""
     manifest = load_manifest(out_dir)
-    hit = lookup(out_dir, doc_id)
+    hit = lookup(out_dir, doc_id, manifest=manifest)
     if hit is None:
         return None
     full_id, shard, row_no = hit
@@ -278,7 +281,7 @@ def trace(out_dir: str, doc_id: str, reproduce: bool = False, *, full_text: bool
         "text": text if full_text else text[:PREVIEW_CHARS],
         "metadata": metadata,
         "stages": _decisions(row, annotations, _stage_order(manifest), recipe),
-        "duplicates": _duplicates(out_dir, row, annotations),
+        "duplicates": _duplicates(out_dir, row, annotations, manifest),
         "errors": annotations.get("errors"),
         "run": {
             "run_id": manifest.get("run_id"),
@@ -857,6 +860,7 @@ def _build_release(src: str, dst: str, manifest: dict[str, Any], where: dict[str
     without the removed rows, the removed rows in `rejected/takedown-NNNN-*.parquet`, the index
     buckets of every moved row rewritten."""
     affected = sorted({where[i] for i in remove})
+    chars = shards.release_index_chars(manifest)
     outputs = {e["path"]: e for e in manifest.get("outputs", [])}
     remove_ids = pa.array(sorted(remove), type=pa.string())
     moved: list[pa.Table] = []
@@ -882,7 +886,7 @@ def _build_release(src: str, dst: str, manifest: dict[str, Any], where: dict[str
             _write(dst, rel, data)
             outputs[rel] = _entry(rel, kept.num_rows, data)
             for row, doc_id in enumerate(kept["id"].to_pylist()):
-                new_rows[shards.index_bucket(doc_id)].append((doc_id, rel, row))
+                new_rows[shards.index_bucket(doc_id, chars)].append((doc_id, rel, row))
         rewritten.append(rel)
 
     # The removed rows, in one deterministic order, with their earlier decision kept for trace.
@@ -911,11 +915,11 @@ def _build_release(src: str, dst: str, manifest: dict[str, Any], where: dict[str
         outputs[rel] = _entry(rel, len(chunk), data)
         new_shards.append(rel)
         for row, r in enumerate(chunk):
-            new_rows[shards.index_bucket(r["id"])].append((r["id"], rel, row))
+            new_rows[shards.index_bucket(r["id"], chars)].append((r["id"], rel, row))
 
     # Index buckets: every id of a rewritten shard may have a new row number.
     new_index = []
-    for bucket in sorted({shards.index_bucket(i) for i in touched_ids}):
+    for bucket in sorted({shards.index_bucket(i, chars) for i in touched_ids}):
         rel = f"{shards.INDEX_DIR}/{bucket}.parquet"
         new_index.append(rel)
         old = pq.read_table(os.path.join(src, rel)).to_pylist() if os.path.exists(os.path.join(src, rel)) else []

@@ -287,7 +287,7 @@ def write_group(kv, ctx: RunContext):
     for e in entries:
         ids = e.pop("ids")
         for row, doc_id in enumerate(ids):
-            yield beam.pvalue.TaggedOutput("index", (shards.index_bucket(doc_id), (doc_id, e["path"], row)))
+            yield beam.pvalue.TaggedOutput("index", (doc_id, e["path"], row))
         yield e
 
 
@@ -424,14 +424,18 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
         | "GroupByShard" >> beam.GroupByKey()
         | "WriteShards" >> beam.FlatMap(write_group, ctx).with_outputs("index", "stats", main="outputs")
     )
+    docs_stats = written.stats | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
+    # The index files' width follows the run's size (`shards.index_chars`), known once all are counted.
     index_entries = (
         written.index
+        | "KeyByIndexFile" >> beam.Map(
+            lambda e, stats: (shards.index_bucket(e[0], shards.index_chars(stats.get("total", 0))), e),
+            stats=beam.pvalue.AsSingleton(docs_stats))
         | "GroupIndexBuckets" >> beam.GroupByKey()
         | "WriteIndex" >> beam.Map(lambda kv, c: shards.write_index_bucket(c.out_dir, kv[0], list(kv[1])), ctx)
     )
     if extra_outputs:
         index_entries = (index_entries, *extra_outputs) | "AllIndexFiles" >> beam.Flatten()
-    docs_stats = written.stats | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
     err_stats = errors | "ErrorStats" >> beam.Map(error_stats) | "MergeErrorStats" >> beam.CombineGlobally(
         MergeStats())
     (

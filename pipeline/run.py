@@ -153,6 +153,7 @@ def run(recipe: Recipe, beam_args: list[str] | None = None) -> dict[str, Any]:
         "beam_args": beam_args or [],
         "inputs": summary["inputs"],
         "outputs": summary["outputs"],
+        "index_id_chars": shards.index_chars(total),
         "funnel": fun,
         "errors": errors,
         "error_samples": summary["errors"].get("error_samples", []),

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from kazcorpus.pipeline import audit
+from kazcorpus.pipeline import audit, shards
 from kazcorpus.pipeline.cli import main
 from kazcorpus.pipeline.recipe import demo_dir, parse_recipe
 from kazcorpus.pipeline.record import Doc, Provenance, text_hash
@@ -156,10 +156,36 @@ def test_trace_reads_only_the_index_bucket_and_the_shard(release, tmp_path):
     assert hit is not None and hit[0] == row["id"]
     for p in list(copy.glob("data/*.parquet")) + list(copy.glob("rejected/*.parquet")) + list(copy.glob("index/*")):
         rel = p.relative_to(copy).as_posix()
-        if rel not in (hit[1], f"index/{row['id'][:2]}.parquet"):
+        chars = shards.release_index_chars(audit.load_manifest(str(copy)))
+        if rel not in (hit[1], f"index/{row['id'][:chars]}.parquet"):
             p.unlink()
     got = audit.trace(str(copy), row["id"])
     assert got["id"] == row["id"] and got["reason"] == row["reason"] and got["shard"] == hit[1]
+
+
+def test_index_width_follows_the_run_size_and_old_releases_still_resolve(release, tmp_path):
+    """Small runs name index files by one hex digit; a release without `index_id_chars` (written
+    before the width was chosen per run) is read with two."""
+    assert [shards.index_chars(n) for n in (0, 800_000, 800_001, 12_800_001, 10**12)] == [1, 1, 2, 3, 4]
+    out = release["out"]
+    manifest = audit.load_manifest(str(out))
+    assert manifest["index_id_chars"] == 1
+    assert sorted(p.stem for p in (out / "index").glob("*.parquet")) == sorted(
+        {r["id"][:1] for r in _all_rows(out)})
+    # The same release as an older kazcorpus wrote it: 256-way index, no key in the manifest.
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    rows = [r for p in (old / "index").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+    for p in (old / "index").glob("*.parquet"):
+        p.unlink()
+    for bucket in {r["id"][:2] for r in rows}:
+        shards.write_index_bucket(str(old), bucket, [(r["id"], r["shard"], r["row"]) for r in rows
+                                                     if r["id"][:2] == bucket])
+    del manifest["index_id_chars"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    some = rows[len(rows) // 2]
+    assert audit.lookup(str(old), some["id"]) == (some["id"], some["shard"], some["row"])
+    assert audit.lookup(str(out), some["id"]) == (some["id"], some["shard"], some["row"])
 
 
 def _representative(row: dict) -> str | None:
