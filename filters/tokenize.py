@@ -25,6 +25,19 @@ _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _PUNCT = r"\.{2,}|[!?]{2,}|[^\w\s]"
 
 TOKEN_RE = regex.compile(f"{_URL}|{_EMAIL}|{_WORD}|{_NUMBER}|_+|{_PUNCT}", regex.V1)
+# The same alternation without the URL and/or e-mail branches, for texts that cannot hold one: a URL
+# needs "http" or "www.", an e-mail "@".  Trying those two branches first at every word costs a
+# quarter of the tokenizer's time; dropping a branch that cannot match changes no token.
+_TOKEN_RES = {
+    (url, email): regex.compile(
+        "|".join(([_URL] if url else []) + ([_EMAIL] if email else []) + [_WORD, _NUMBER, "_+", _PUNCT]),
+        regex.V1)
+    for url in (True, False) for email in (True, False)
+}
+
+
+def _token_re(text: str) -> regex.Pattern:
+    return _TOKEN_RES["http" in text or "www." in text, "@" in text]
 
 # Abbreviations after which a full stop does not end a sentence (lower-cased, without the stop).
 ABBREVIATIONS = frozenset(
@@ -48,10 +61,10 @@ class KazRuWordTokenizer(WordTokenizer):
         super().__init__(language)
 
     def word_tokenize(self, text: str) -> list[str]:
-        return TOKEN_RE.findall(text)
+        return _token_re(text).findall(text)
 
     def word_spans(self, text: str) -> list[tuple[int, int]]:
-        return [m.span() for m in TOKEN_RE.finditer(text)]
+        return [m.span() for m in _token_re(text).finditer(text)]
 
     def span_tokenize(self, text: str) -> list[tuple[int, int]]:
         """Sentence spans: a line break always ends a sentence; inside a line a sentence ends at

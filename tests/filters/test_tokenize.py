@@ -3,7 +3,13 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kazcorpus.filters.tokenize import KazRuWordTokenizer, default_tokenizer, sent_tokenize, word_tokenize
+from kazcorpus.filters.tokenize import (
+    TOKEN_RE,
+    KazRuWordTokenizer,
+    default_tokenizer,
+    sent_tokenize,
+    word_tokenize,
+)
 
 
 def test_words_keep_compounds_numbers_with_suffix_urls_and_emails():
@@ -26,6 +32,16 @@ def test_initials_abbreviations_and_decimals_do_not_split():
 
 def test_a_line_break_ends_a_sentence():
     assert sent_tokenize("Тақырып\nМәтін осында.\n\n- тізім") == ["Тақырып", "Мәтін осында.", "- тізім"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["http", "https://", "www.", "@", "a.b", "kz", "_", "-", "қазақ", "55", "'", ".",
+                                 ",", " ", "/", "?", "x", "W", "ww"]), max_size=30).map("".join))
+def test_tokens_are_those_of_the_full_pattern_whichever_branches_are_skipped(text):
+    """Texts without "http"/"www." or "@" skip the URL and e-mail branches: same tokens, same spans."""
+    tok = default_tokenizer()
+    assert tok.word_tokenize(text) == TOKEN_RE.findall(text)
+    assert tok.word_spans(text) == [m.span() for m in TOKEN_RE.finditer(text)]
 
 
 @settings(max_examples=200, deadline=None)
