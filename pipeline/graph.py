@@ -3,9 +3,16 @@
 Shape of the graph (every transform labelled):
 
     ListInputs -> SpreadFiles (Reshuffle) -> PlanUnits (byte ranges, input sha256)
-      -> SpreadUnits (Reshuffle) -> ProcessUnits (read + extract + per-document stages, checkpointed)
-      -> ExactDedup -> NearDedup -> WriteShards (GroupByKey per input range) -> WriteIndex
+      -> SpreadUnits (Reshuffle) -> ProcessUnits (read + extract + clean, checkpointed)
+      -> HostBoilerplate (line counts per host, joined back to the pages) -> SpreadDocs (Reshuffle)
+      -> MeasureDocs (boilerplate lines removed, then LID, quality, toxicity, PII)
+      -> ExactDedup -> NearDedup -> WriteShards (GroupByKey per input range; manifest counts)
+      -> WriteIndex (GroupByKey per id prefix)
       -> Summary (one small JSON the driver turns into manifest.json and README.md)
+
+Documents cross every Flatten, Reshuffle and GroupByKey packed (`record.pack`): Beam's local runner
+decodes and re-encodes each element it groups in its one driver process, which for pickled `Doc`s
+cost more than the stages on either side.
 
 Reading and the per-document stages are fused in `ProcessUnit` on purpose: its output is
 checkpointed per unit under `OUT/_work/<run_id>/`, so a killed run restarted with the same recipe
