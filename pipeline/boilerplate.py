@@ -13,8 +13,9 @@ rejected by an earlier stage pass through untouched.
 
 `BoilerplateLines` stops short of removing: it pairs every page (packed, see `record.pack`) with its
 host's line set, so that the run's graph removes the lines in the stage that measures the page next
-and the pages cross the host join and the following reshuffle as plain bytes.  `HostBoilerplate` is
-the whole operation, Doc in, Doc out.
+and the pages cross the host join and the following reshuffle as plain bytes.  The set rides along
+with each page of the host (tens of 8-byte hashes for a typical menu and footer, next to kilobytes of
+page).  `HostBoilerplate` is the whole operation, Doc in, Doc out.
 """
 
 from __future__ import annotations
