@@ -11,8 +11,8 @@ Shape of the graph (every transform labelled):
       -> Summary (one small JSON the driver turns into manifest.json and README.md)
 
 Documents cross every Flatten, Reshuffle and GroupByKey packed (`record.pack`): Beam's local runner
-decodes and re-encodes each element it groups in its one driver process, which for pickled `Doc`s
-cost more than the stages on either side.
+decodes and re-encodes each element it groups in its one driver process, serially, and each
+Flatten is a stage that does the same; with bytes instead of `Doc`s both only copy.
 
 Reading and the per-document stages are fused in `ProcessUnit` on purpose: its output is
 checkpointed per unit under `OUT/_work/<run_id>/`, so a killed run restarted with the same recipe
@@ -433,11 +433,11 @@ def build(p: beam.Pipeline, ctx: RunContext, entries: list[dict[str, Any]]) -> N
     )
     docs_stats = written.stats | "MergeDocStats" >> beam.CombineGlobally(MergeStats())
     # The index files' width follows the run's size (`shards.index_chars`), known once all are counted.
+    index_width = docs_stats | "IndexWidth" >> beam.Map(lambda stats: shards.index_chars(stats.get("total", 0)))
     index_entries = (
         written.index
-        | "KeyByIndexFile" >> beam.Map(
-            lambda e, stats: (shards.index_bucket(e[0], shards.index_chars(stats.get("total", 0))), e),
-            stats=beam.pvalue.AsSingleton(docs_stats))
+        | "KeyByIndexFile" >> beam.Map(lambda e, chars: (shards.index_bucket(e[0], chars), e),
+                                       chars=beam.pvalue.AsSingleton(index_width))
         | "GroupIndexBuckets" >> beam.GroupByKey()
         | "WriteIndex" >> beam.Map(lambda kv, c: shards.write_index_bucket(c.out_dir, kv[0], list(kv[1])), ctx)
     )

@@ -179,9 +179,10 @@ REJECTED_SCHEMA = pa.schema(_BASE_FIELDS + [("rejected_by", pa.string()), ("reas
 def pack(doc: Doc) -> bytes:
     """`doc` as one bytes value, for the stretches of the graph that only move documents around.
 
-    Between stages Beam encodes every element, and Beam's local runner also decodes and re-encodes
-    each element it groups or flattens, in its single driver process.  A `Doc` is an object graph
-    (~45 us to pickle and unpickle a 5 kB page); a bytes value is copied.  So documents travel
+    Between stages Beam encodes every element; Beam's local runner also decodes and re-encodes each
+    element it groups, in its single driver process, and a Flatten costs a stage of its own that
+    does the same.  A `Doc` is an object graph (~45 us to pickle and unpickle a 5 kB page); a bytes
+    value is copied.  So documents travel
     packed through every Flatten, Reshuffle and GroupByKey, and only the stages that read or change
     them unpack: one round trip per stage that does work instead of one per hop.
     """

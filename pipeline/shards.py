@@ -95,7 +95,8 @@ INDEX_CHARS_BEFORE = 2  # releases written before the width was chosen per run (
 def index_chars(n_docs: int) -> int:
     """How many leading hex digits of an id name its `index/` file: the fewest (1-4) that keep the
     files under INDEX_ROWS_PER_FILE rows on average.  A run of a thousand pages writes 16 files, not
-    256 of four rows each (a quarter of the cost of its last stages); 100 million documents, 4,096."""
+    256 of four rows each (its WriteIndex stage: 0.19 -> 0.03 s with 2 workers); 100 million
+    documents, 4,096."""
     chars = 1
     while chars < 4 and n_docs > INDEX_ROWS_PER_FILE * 16**chars:
         chars += 1
